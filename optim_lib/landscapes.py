@@ -1,0 +1,97 @@
+"""Two-dimensional test functions: small frozen objects the runners and plots share.
+
+Each landscape knows its formula, its gradient, a default start, a plot box that shows
+the interesting part, and where its minimum is. ``f`` and ``grad`` work elementwise on
+floats or NumPy arrays (so a contour plot can evaluate a whole grid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+ArrayLike = float | np.ndarray
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """A function of two variables ``f(x1, x2)`` with what is needed to run and draw it."""
+
+    name: str
+    latex: str
+    f: Callable[[ArrayLike, ArrayLike], ArrayLike]
+    grad: Callable[[ArrayLike, ArrayLike], tuple[ArrayLike, ArrayLike]]
+    start: tuple[float, float]
+    x1_range: tuple[float, float]
+    x2_range: tuple[float, float]
+    minima: tuple[tuple[float, float], ...]
+
+
+def _quadratic(x1: ArrayLike, x2: ArrayLike) -> ArrayLike:
+    return 0.1 * x1**2 + 2 * x2**2
+
+
+def _quadratic_grad(x1: ArrayLike, x2: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
+    return 0.2 * x1, 4 * x2
+
+
+QUADRATIC = Landscape(
+    name="Elongated quadratic",
+    latex=r"f(\mathbf{x}) = 0.1\,x_1^2 + 2\,x_2^2",
+    f=_quadratic,
+    grad=_quadratic_grad,
+    start=(-5.0, -2.0),
+    x1_range=(-5.5, 1.0),
+    x2_range=(-3.0, 1.0),
+    minima=((0.0, 0.0),),
+)
+"""The course's main function (Dive into Deep Learning's): curvature 0.2 along x1 and 4 along
+x2, a condition number of 20, so one learning rate cannot suit both directions."""
+
+
+def _rosenbrock(x1: ArrayLike, x2: ArrayLike) -> ArrayLike:
+    return (1 - x1) ** 2 + 100 * (x2 - x1**2) ** 2
+
+
+def _rosenbrock_grad(x1: ArrayLike, x2: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
+    return -2 * (1 - x1) - 400 * x1 * (x2 - x1**2), 200 * (x2 - x1**2)
+
+
+ROSENBROCK = Landscape(
+    name="Rosenbrock",
+    latex=r"f(\mathbf{x}) = (1 - x_1)^2 + 100\,(x_2 - x_1^2)^2",
+    f=_rosenbrock,
+    grad=_rosenbrock_grad,
+    start=(-1.5, 2.0),
+    x1_range=(-2.0, 2.0),
+    x2_range=(-1.0, 3.0),
+    minima=((1.0, 1.0),),
+)
+"""A curved, narrow valley: easy to reach, slow to follow to the minimum at (1, 1)."""
+
+
+def _saddle(x1: ArrayLike, x2: ArrayLike) -> ArrayLike:
+    return 0.5 * x1**2 + 0.25 * x2**4 - 0.5 * x2**2
+
+
+def _saddle_grad(x1: ArrayLike, x2: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
+    return x1, x2**3 - x2
+
+
+SADDLE = Landscape(
+    name="Saddle",
+    latex=r"f(\mathbf{x}) = \tfrac12 x_1^2 + \tfrac14 x_2^4 - \tfrac12 x_2^2",
+    f=_saddle,
+    grad=_saddle_grad,
+    start=(-2.0, 0.01),
+    x1_range=(-2.5, 2.5),
+    x2_range=(-1.6, 1.6),
+    minima=((0.0, -1.0), (0.0, 1.0)),
+)
+"""A saddle point at the origin between two minima at (0, ±1): starting almost on the
+ridge, gradient descent crawls away from the saddle; methods that rescale small
+gradients escape fast."""
+
+LANDSCAPES = {"quadratic": QUADRATIC, "rosenbrock": ROSENBROCK, "saddle": SADDLE}

@@ -1,0 +1,141 @@
+"""Run an optimizer on a 2-D landscape and return the whole path.
+
+``run_trajectory(Adagrad, {"lr": 0.4})`` reproduces Dive into Deep Learning's trace on
+f(x) = 0.1 x1² + 2 x2² from (-5, -2). Any ``torch.optim.Optimizer`` class works; for
+optim_lib's own classes the runner calls the class's update rule directly on NumPy arrays
+(the same function the class uses, without torch's per-step overhead), which is what
+makes a slider feel instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .landscapes import QUADRATIC, Landscape
+from .optimizers.base import RuleOptimizer
+
+DIVERGENCE_LIMIT = 1e6
+"""A run counts as diverged once a coordinate exceeds this in size, or is not finite."""
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The points an optimizer visited, from the start point on."""
+
+    path: np.ndarray
+    """Shape ``(steps_taken + 1, 2)``; row 0 is the start. Stops at divergence."""
+    landscape: Landscape
+    optimizer: str
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    diverged_at: int | None = None
+    """The first step whose point was not finite or beyond ``DIVERGENCE_LIMIT``, if any
+    (that point is not in ``path``)."""
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.path[-1]
+
+    @property
+    def losses(self) -> np.ndarray:
+        return self.landscape.f(self.path[:, 0], self.path[:, 1])
+
+    def summary(self) -> str:
+        """The final point the way Dive into Deep Learning prints it."""
+        steps = len(self.path) - 1
+        x1, x2 = self.final
+        text = f"epoch {steps}, x1 {x1:f}, x2 {x2:f}"
+        if self.diverged_at is not None:
+            text += f" (diverged at step {self.diverged_at})"
+        return text
+
+
+def _check_steps(steps: int) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a whole number in [0, inf); got {steps!r}")
+
+
+def _is_diverged(x: np.ndarray) -> bool:
+    return not (np.isfinite(x).all() and np.abs(x).max() <= DIVERGENCE_LIMIT)
+
+
+def run_trajectory(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None = None,
+    landscape: Landscape = QUADRATIC,
+    start: tuple[float, float] | None = None,
+    steps: int = 20,
+) -> Trajectory:
+    """Optimize ``landscape`` from ``start`` (default: the landscape's own) for ``steps`` steps.
+
+    Args:
+        optimizer_class: an optim_lib class or any ``torch.optim.Optimizer`` subclass.
+        hyperparameters: constructor arguments, e.g. ``{"lr": 0.4}``; checked by the class.
+        landscape: the function to minimize (default: the course's quadratic).
+        start: the start point ``(x1, x2)``; default ``landscape.start``, (-5, -2) for the
+            quadratic.
+        steps: the number of optimizer steps.
+
+    Returns:
+        A :class:`Trajectory`; a run that blows up stops there and says when.
+    """
+    _check_steps(steps)
+    hyperparameters = dict(hyperparameters or {})
+    x0 = np.array(landscape.start if start is None else start, dtype=np.float64)
+    if x0.shape != (2,) or not np.isfinite(x0).all():
+        raise ValueError(f"start must be two finite numbers (x1, x2); got {start!r}")
+    # Constructing the optimizer checks the hyperparameters, for both kinds of class.
+    parameter = torch.tensor(x0, requires_grad=True)
+    optimizer = optimizer_class([parameter], **hyperparameters)
+    if isinstance(optimizer, RuleOptimizer):
+        points, diverged_at = _run_rule(optimizer, landscape, x0, steps)
+    else:
+        points, diverged_at = _run_torch(optimizer, parameter, landscape, x0, steps)
+    return Trajectory(
+        path=np.array(points),
+        landscape=landscape,
+        optimizer=optimizer_class.__name__,
+        hyperparameters=hyperparameters,
+        diverged_at=diverged_at,
+    )
+
+
+def _run_rule(
+    optimizer: RuleOptimizer, landscape: Landscape, x0: np.ndarray, steps: int
+) -> tuple[list[np.ndarray], int | None]:
+    group = optimizer.param_groups[0]
+    arguments = optimizer.rule_arguments(group)
+    state = optimizer.initial_state(x0, group)
+    x = x0
+    points = [x0]
+    with np.errstate(all="ignore"):
+        for step in range(1, steps + 1):
+            g = np.array(landscape.grad(x[0], x[1]))
+            x, state = optimizer.update(x, g, state, **arguments)
+            if _is_diverged(x):
+                return points, step
+            points.append(x)
+    return points, None
+
+
+def _run_torch(
+    optimizer: torch.optim.Optimizer,
+    parameter: torch.Tensor,
+    landscape: Landscape,
+    x0: np.ndarray,
+    steps: int,
+) -> tuple[list[np.ndarray], int | None]:
+    points = [x0]
+    for step in range(1, steps + 1):
+        x1, x2 = parameter.detach().tolist()
+        parameter.grad = torch.tensor(landscape.grad(x1, x2), dtype=torch.float64)
+        optimizer.step()
+        x = parameter.detach().numpy().copy()
+        if _is_diverged(x):
+            return points, step
+        points.append(x)
+    return points, None
