@@ -1,0 +1,42 @@
+# Two commands get a newcomer going (see README.md):
+#   make book   build the website into _build/html (sets up .venv first if needed)
+#   make test   run every test: optim_lib, every notebook under nbval, the book build
+# Also: make lab (open the notebooks in JupyterLab), make bench (speed benchmarks).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Tests and CI have no internet: use the shared copy of the airfoil data when it is there.
+# Otherwise optim_lib downloads it once (with a checksum) and caches it.
+SHARED_AIRFOIL := $(abspath ../shared/data/airfoil_self_noise.dat)
+ifneq ($(wildcard $(SHARED_AIRFOIL)),)
+export OPTIM_LIB_AIRFOIL ?= $(SHARED_AIRFOIL)
+endif
+
+.PHONY: book test lab bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || { echo "Creating $(VENV) ..."; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing requirements into $(VENV) (a few minutes the first time) ..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Open _build/html/index.html in a browser."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_optimizers.py
+	@if [ -f benchmarks/bench_sliders.py ]; then $(BIN)/python benchmarks/bench_sliders.py; fi
+
+clean:
+	rm -rf _build .jupyter_cache

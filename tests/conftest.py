@@ -1,0 +1,42 @@
+"""Shared fixtures. The airfoil data comes from ../shared/data (CI has no internet) or from
+the file named by $OPTIM_LIB_AIRFOIL; the project never commits it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_AIRFOIL = REPO.parent / "shared" / "data" / "airfoil_self_noise.dat"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Notebooks run by nbval and by the book build inherit this, so they read the local copy
+    # instead of trying to download (CI has no internet).
+    if not os.environ.get("OPTIM_LIB_AIRFOIL") and SHARED_AIRFOIL.is_file():
+        os.environ["OPTIM_LIB_AIRFOIL"] = str(SHARED_AIRFOIL)
+
+
+def airfoil_file() -> Path:
+    candidate = Path(os.environ.get("OPTIM_LIB_AIRFOIL") or SHARED_AIRFOIL)
+    if not candidate.is_file():
+        pytest.fail(
+            f"The airfoil data file is needed for this test and was not found at {candidate}. "
+            "Set OPTIM_LIB_AIRFOIL to a local copy of airfoil_self_noise.dat, or run "
+            "python -c 'import optim_lib; optim_lib.load_airfoil()' once with internet."
+        )
+    return candidate
+
+
+@pytest.fixture(scope="session")
+def airfoil_path() -> Path:
+    return airfoil_file()
+
+
+@pytest.fixture(scope="session")
+def airfoil(airfoil_path):
+    from optim_lib import load_airfoil
+
+    return load_airfoil(airfoil_path)
