@@ -1,0 +1,480 @@
+"""Sliders for the course's two experiments: a 2-D trajectory and an airfoil loss curve.
+
+``trajectory_explorer(Adagrad, {"lr": 0.4})`` shows one slider per hyperparameter of the
+algorithm (and one for the number of steps) above the figure; each move re-runs
+:func:`~optim_lib.run_trajectory` and redraws the path in a few milliseconds.
+``loss_curve_explorer(Adam, {"lr": 0.01})`` does the same with
+:func:`~optim_lib.train_linear_regression` and a batch-size slider.
+
+The figure is an ordinary image output, updated in place through a display handle: the
+built book (which has no kernel) shows the default figure as a plain PNG, and a live
+notebook (JupyterLab, Colab) replaces that same image on every slider move.
+
+The sliders of every algorithm are in one table, :data:`CONTROLS`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as widgets
+import torch
+
+from .airfoil import AirfoilData, load_airfoil
+from .landscapes import QUADRATIC, Landscape
+from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
+from .plotting import LossCurveFigure, TrajectoryFigure, describe_run
+from .trajectories import Trajectory, run_trajectory
+from .training import LossCurve, train_linear_regression
+
+Baseline = tuple[type[torch.optim.Optimizer], Mapping[str, Any] | None]
+"""An optimizer class and its hyperparameters, run unchanged next to the explored one."""
+
+
+@dataclass(frozen=True)
+class Control:
+    """One hyperparameter's widget: a linear slider, a log slider or a checkbox.
+
+    ``name`` is the constructor's keyword, except ``beta1``/``beta2``, which are packed into
+    Adam's ``betas`` tuple. A log slider's ``low``/``high`` are values (``1e-4``, ``10``)
+    and its ``step`` is in powers of ten.
+    """
+
+    name: str
+    description: str
+    kind: str
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.01
+
+
+LR = Control("lr", "lr η", "log", 1e-4, 10.0, 0.05)
+EPS = Control("eps", "ε", "log", 1e-12, 1.0, 0.5)
+BETA1 = Control("beta1", "β₁", "linear", 0.0, 0.999, 0.001)
+BETA2 = Control("beta2", "β₂", "linear", 0.0, 0.9999, 0.0001)
+
+CONTROLS: dict[type[torch.optim.Optimizer], tuple[Control, ...]] = {
+    SGD: (
+        LR,
+        Control("momentum", "momentum β", "linear", 0.0, 0.99, 0.01),
+        Control("nesterov", "Nesterov", "checkbox"),
+    ),
+    Adagrad: (LR, EPS),
+    RMSprop: (LR, Control("alpha", "γ (alpha)", "linear", 0.0, 0.999, 0.001), EPS),
+    Adadelta: (LR, Control("rho", "ρ", "linear", 0.0, 0.999, 0.001), EPS),
+    Adam: (LR, BETA1, BETA2, EPS),
+    AdamW: (LR, BETA1, BETA2, EPS, Control("weight_decay", "λ (weight decay)", "linear", 0.0, 1.0, 0.01)),
+}
+"""The sliders of each algorithm, keyed by optim_lib class; the torch.optim class of the
+same name gets the same sliders."""
+
+MAX_STEPS = 100
+BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+"""The batch-size slider's stops (below the data size), then full batch."""
+
+_STYLE = {"description_width": "130px"}
+_LAYOUT = {"width": "480px"}
+
+
+def controls_for(optimizer_class: type[torch.optim.Optimizer]) -> tuple[Control, ...]:
+    """The sliders of ``optimizer_class`` (an optim_lib class or its torch.optim twin)."""
+    if optimizer_class in CONTROLS:
+        return CONTROLS[optimizer_class]
+    for ours, controls in CONTROLS.items():
+        if getattr(torch.optim, ours.__name__, None) is optimizer_class:
+            return controls
+    supported = ", ".join(cls.__name__ for cls in CONTROLS)
+    raise ValueError(
+        f"no sliders for {getattr(optimizer_class, '__name__', optimizer_class)!r}; "
+        f"supported: {supported} (from optim_lib or torch.optim)"
+    )
+
+
+def _initial_values(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None,
+    controls: tuple[Control, ...],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The controls' starting values (given, else the constructor's defaults), and the
+    given hyperparameters that have no control (passed on unchanged)."""
+    if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
+        raise ValueError(f"hyperparameters must be a dict such as {{'lr': 0.1}}; got {hyperparameters!r}")
+    given = dict(hyperparameters or {})
+    if "beta1" in given or "beta2" in given:
+        raise ValueError(f"give Adam's betas as the constructor does, betas=(beta1, beta2); got {given!r}")
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(optimizer_class).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    merged = {**defaults, **given}
+    names = {control.name for control in controls}
+    if "beta1" in names:
+        betas = merged.get("betas")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}")
+        merged["beta1"], merged["beta2"] = betas
+    missing = sorted(name for name in names if name not in merged)
+    if missing:
+        raise ValueError(f"{optimizer_class.__name__} has no default for {missing}: give them in hyperparameters")
+    values = {control.name: merged[control.name] for control in controls}
+    fixed = {name: value for name, value in given.items() if name not in names and name != "betas"}
+    return values, fixed
+
+
+def _make_widget(control: Control, value: Any, continuous_update: bool) -> widgets.ValueWidget:
+    """The widget for ``control`` starting at ``value``; the range widens to include it
+    (a slider would silently clip a value outside its range)."""
+    if control.kind == "checkbox":
+        if not isinstance(value, bool):
+            raise ValueError(f"{control.name} must be True or False; got {value!r}")
+        return widgets.Checkbox(value=value, description=control.description, indent=True,
+                                style=_STYLE, layout=_LAYOUT)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{control.name} must be a finite number; got {value!r}")
+    common = dict(description=control.description, continuous_update=continuous_update,
+                  style=_STYLE, layout=_LAYOUT)
+    if control.kind == "log":
+        if not value > 0:
+            raise ValueError(f"{control.name} must be positive to be set on a log slider; got {value!r}")
+        exponent = math.log10(value)
+        return widgets.FloatLogSlider(
+            value=value, base=10, step=control.step, readout_format=".3g",
+            min=min(math.log10(control.low), math.floor(exponent)),
+            max=max(math.log10(control.high), math.ceil(exponent)), **common,
+        )
+    if control.kind == "linear":
+        decimals = max(0, -math.floor(math.log10(control.step)))
+        return widgets.FloatSlider(
+            value=value, min=min(control.low, value), max=max(control.high, value),
+            step=control.step, readout_format=f".{decimals}f", **common,
+        )
+    raise ValueError(f"unknown control kind {control.kind!r} for {control.name}")
+
+
+def _check_whole(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be a whole number in [{low}, inf); got {value!r}")
+    return value
+
+
+def _check_baseline(baseline: Any) -> Baseline | None:
+    if baseline is None:
+        return None
+    if (not isinstance(baseline, tuple) or len(baseline) != 2 or not isinstance(baseline[0], type)
+            or not (baseline[1] is None or isinstance(baseline[1], Mapping))):
+        raise ValueError(
+            "baseline must be (optimizer_class, hyperparameters), e.g. "
+            f"(torch.optim.SGD, {{'lr': 0.1}}); got {baseline!r}"
+        )
+    return baseline[0], dict(baseline[1] or {})
+
+
+def _ipython_is_running() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+class _Explorer:
+    """What both explorers share: the sliders, the outputs and the update on a change.
+
+    Subclasses set ``self.figure``, call ``_start()`` last in their constructor, and
+    implement ``_run`` (re-run the experiment with the current values, update the figure,
+    return the summary), ``_clear_result`` (forget the last run) and ``_title``.
+    """
+
+    figure: TrajectoryFigure | LossCurveFigure
+
+    def __init__(
+        self,
+        optimizer_class: type[torch.optim.Optimizer],
+        hyperparameters: Mapping[str, Any] | None,
+        extra_sliders: dict[str, widgets.ValueWidget],
+        continuous_update: bool,
+    ) -> None:
+        self.optimizer_class = optimizer_class
+        self._controls = controls_for(optimizer_class)
+        values, self._fixed = _initial_values(optimizer_class, hyperparameters, self._controls)
+        self.sliders: dict[str, widgets.ValueWidget] = {
+            control.name: _make_widget(control, values[control.name], continuous_update)
+            for control in self._controls
+        }
+        self.sliders.update(extra_sliders)
+        self.widget = widgets.VBox(list(self.sliders.values()))
+        self.summary = ""
+        self.error: str | None = None
+        self._handles: list[tuple[Any, Any]] = []
+
+    def _start(self) -> None:
+        """The first run (bad arguments raise here), then listen to the sliders."""
+        self.summary = self._run()
+        for slider in self.sliders.values():
+            slider.observe(self._on_change, names="value")
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The current values as constructor arguments (Adam's ``beta1``, ``beta2`` as
+        ``betas``), with any given hyperparameters that have no slider."""
+        values: dict[str, Any] = {}
+        for control in self._controls:
+            if control.name == "beta1":
+                values["betas"] = (self.sliders["beta1"].value, self.sliders["beta2"].value)
+            elif control.name != "beta2":
+                values[control.name] = self.sliders[control.name].value
+        return {**values, **self._fixed}
+
+    def _run(self) -> str:
+        raise NotImplementedError
+
+    def _title(self) -> str:
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Re-run with the current slider values and redraw. Values the optimizer refuses
+        (e.g. Nesterov without momentum) show their error in the figure instead of raising."""
+        try:
+            self.summary = self._run()
+            self.error = None
+        except (ValueError, TypeError) as error:
+            self.error = str(error)
+            self._clear_result()
+            self.figure.show_message(self.error, self._title())
+            self.summary = f"cannot run: {self.error}"
+        self._publish()
+
+    def _clear_result(self) -> None:
+        raise NotImplementedError
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.refresh()
+
+    def display(self) -> None:
+        """Show the sliders, the summary and the figure; later slider moves update the
+        summary and the figure in place (here and in any earlier display)."""
+        from IPython.display import Image, Pretty, display
+
+        display(self.widget)
+        summary = display(Pretty(self.summary), display_id=True)
+        image = display(Image(data=self.figure.png(), format="png"), display_id=True)
+        self._handles.append((summary, image))
+
+    def _publish(self) -> None:
+        if not self._handles:
+            return
+        from IPython.display import Image, Pretty
+
+        png = self.figure.png()
+        for summary, image in self._handles:
+            summary.update(Pretty(self.summary))
+            image.update(Image(data=png, format="png"))
+
+    def _ipython_display_(self) -> None:
+        # The explorer functions already displayed it; a cell ending with the call must
+        # not show it a second time.
+        if not self._handles:
+            self.display()
+
+
+class TrajectoryExplorer(_Explorer):
+    """Sliders for an optimizer's hyperparameters and the number of steps, wired to
+    :func:`~optim_lib.run_trajectory` and a :class:`~optim_lib.plotting.TrajectoryFigure`.
+
+    Attributes:
+        sliders: name → widget: the hyperparameters (``beta1``, ``beta2`` for Adam's
+            betas), and ``steps``.
+        trajectory: the latest run (``None`` while the sliders hold values the optimizer
+            refuses; ``error`` then says why).
+        baseline_trajectory: the baseline's run for the current number of steps, if any.
+        figure: the figure, updated in place.
+        summary: the latest summary line, as Dive into Deep Learning prints it.
+    """
+
+    def __init__(
+        self,
+        optimizer_class: type[torch.optim.Optimizer],
+        hyperparameters: Mapping[str, Any] | None = None,
+        *,
+        landscape: Landscape = QUADRATIC,
+        steps: int = 20,
+        baseline: Baseline | None = None,
+    ) -> None:
+        _check_whole("steps", steps, 1)
+        steps_slider = widgets.IntSlider(
+            value=steps, min=1, max=max(MAX_STEPS, steps), description="steps",
+            continuous_update=True, style=_STYLE, layout=_LAYOUT,
+        )
+        super().__init__(optimizer_class, hyperparameters, {"steps": steps_slider}, continuous_update=True)
+        self.landscape = landscape
+        self.baseline = _check_baseline(baseline)
+        self._baseline_runs: dict[int, Trajectory] = {}
+        self.trajectory: Trajectory | None = None
+        self.baseline_trajectory: Trajectory | None = None
+        self.figure = TrajectoryFigure(landscape)
+        self._start()
+
+    def _baseline_run(self, steps: int) -> Trajectory | None:
+        # The baseline never changes with the sliders except through the steps: run each
+        # number of steps once (a torch.optim baseline costs about 10 ms per 100 steps).
+        if self.baseline is None:
+            return None
+        if steps not in self._baseline_runs:
+            optimizer_class, hyperparameters = self.baseline
+            self._baseline_runs[steps] = run_trajectory(optimizer_class, hyperparameters, self.landscape, steps=steps)
+        return self._baseline_runs[steps]
+
+    def _run(self) -> str:
+        steps = self.sliders["steps"].value
+        self.trajectory = run_trajectory(self.optimizer_class, self.hyperparameters(), self.landscape, steps=steps)
+        self.baseline_trajectory = self._baseline_run(steps)
+        self.figure.update(self.trajectory, self.baseline_trajectory)
+        summary = self.trajectory.summary()
+        if self.baseline_trajectory is not None:
+            summary += f"\nbaseline {self.baseline_trajectory.optimizer}: {self.baseline_trajectory.summary()}"
+        return summary
+
+    def _clear_result(self) -> None:
+        self.trajectory = None
+
+    def _title(self) -> str:
+        return describe_run(self.optimizer_class.__name__, self.hyperparameters())
+
+
+class LossCurveExplorer(_Explorer):
+    """Sliders for an optimizer's hyperparameters and the batch size, wired to
+    :func:`~optim_lib.train_linear_regression` and a
+    :class:`~optim_lib.plotting.LossCurveFigure`.
+
+    Attributes:
+        sliders: name → widget: the hyperparameters, and ``batch_size``.
+        curve: the latest run (``None`` while the sliders hold values the optimizer
+            refuses; ``error`` then says why).
+        baseline_curve: the baseline's run at the current batch size, if any.
+        figure: the figure, updated in place.
+        summary: the latest summary line, as Dive into Deep Learning prints it.
+    """
+
+    def __init__(
+        self,
+        optimizer_class: type[torch.optim.Optimizer],
+        hyperparameters: Mapping[str, Any] | None = None,
+        data: AirfoilData | None = None,
+        *,
+        batch_size: int = 10,
+        epochs: int = 2,
+        baseline: Baseline | None = None,
+    ) -> None:
+        _check_whole("batch_size", batch_size, 1)
+        _check_whole("epochs", epochs, 1)
+        if data is None:
+            data = load_airfoil()
+        if not isinstance(data, AirfoilData):
+            raise ValueError(f"data must be AirfoilData (from load_airfoil); got {type(data).__name__}")
+        options = sorted({size for size in BATCH_SIZES if size < len(data)} | {len(data), batch_size})
+        batch_slider = widgets.SelectionSlider(
+            options=options, value=batch_size, description="batch size",
+            continuous_update=False, style=_STYLE, layout=_LAYOUT,
+        )
+        super().__init__(optimizer_class, hyperparameters, {"batch_size": batch_slider}, continuous_update=False)
+        self.data = data
+        self.epochs = epochs
+        self.baseline = _check_baseline(baseline)
+        self._baseline_runs: dict[int, LossCurve] = {}
+        self.curve: LossCurve | None = None
+        self.baseline_curve: LossCurve | None = None
+        self.figure = LossCurveFigure(epochs=float(epochs))
+        self._start()
+
+    def _baseline_run(self, batch_size: int) -> LossCurve | None:
+        if self.baseline is None:
+            return None
+        if batch_size not in self._baseline_runs:
+            optimizer_class, hyperparameters = self.baseline
+            self._baseline_runs[batch_size] = train_linear_regression(
+                optimizer_class, hyperparameters, self.data, batch_size=batch_size, epochs=self.epochs
+            )
+        return self._baseline_runs[batch_size]
+
+    def _run(self) -> str:
+        batch_size = self.sliders["batch_size"].value
+        self.curve = train_linear_regression(
+            self.optimizer_class, self.hyperparameters(), self.data, batch_size=batch_size, epochs=self.epochs
+        )
+        self.baseline_curve = self._baseline_run(batch_size)
+        self.figure.update(self.curve, self.baseline_curve)
+        summary = self.curve.summary()
+        if self.baseline_curve is not None:
+            summary += f"\nbaseline {self.baseline_curve.optimizer}: {self.baseline_curve.summary()}"
+        return summary
+
+    def _clear_result(self) -> None:
+        self.curve = None
+
+    def _title(self) -> str:
+        return describe_run(self.optimizer_class.__name__, self.hyperparameters())
+
+
+def trajectory_explorer(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None = None,
+    *,
+    landscape: Landscape = QUADRATIC,
+    steps: int = 20,
+    baseline: Baseline | None = None,
+) -> TrajectoryExplorer:
+    """Show sliders for ``optimizer_class``'s hyperparameters and its path on ``landscape``.
+
+    Args:
+        optimizer_class: SGD, Adagrad, RMSprop, Adadelta, Adam or AdamW, from optim_lib or
+            torch.optim.
+        hyperparameters: the sliders' starting values (default: the constructor's); any
+            without a slider are passed on unchanged.
+        landscape: the function to minimize.
+        steps: the starting number of steps (the slider goes to 100).
+        baseline: ``(optimizer_class, hyperparameters)`` drawn lighter for comparison.
+
+    Returns:
+        The :class:`TrajectoryExplorer`, already displayed when running under IPython.
+    """
+    explorer = TrajectoryExplorer(optimizer_class, hyperparameters, landscape=landscape, steps=steps,
+                                  baseline=baseline)
+    if _ipython_is_running():
+        explorer.display()
+    return explorer
+
+
+def loss_curve_explorer(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None = None,
+    data: AirfoilData | None = None,
+    *,
+    batch_size: int = 10,
+    epochs: int = 2,
+    baseline: Baseline | None = None,
+) -> LossCurveExplorer:
+    """Show sliders for ``optimizer_class``'s hyperparameters and the batch size, and the
+    loss curve of linear regression on the airfoil data.
+
+    Args:
+        optimizer_class: SGD, Adagrad, RMSprop, Adadelta, Adam or AdamW, from optim_lib or
+            torch.optim.
+        hyperparameters: the sliders' starting values (default: the constructor's); any
+            without a slider are passed on unchanged.
+        data: the airfoil data (default: :func:`~optim_lib.load_airfoil`).
+        batch_size: the starting batch size.
+        epochs: passes over the data in every run.
+        baseline: ``(optimizer_class, hyperparameters)`` drawn dashed for comparison.
+
+    Returns:
+        The :class:`LossCurveExplorer`, already displayed when running under IPython.
+    """
+    explorer = LossCurveExplorer(optimizer_class, hyperparameters, data, batch_size=batch_size,
+                                 epochs=epochs, baseline=baseline)
+    if _ipython_is_running():
+        explorer.display()
+    return explorer
