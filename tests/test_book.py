@@ -1,0 +1,50 @@
+"""The website: `jupyter-book build -W -n --keep-going` (warnings are errors) passes, and every
+chapter page has its figures as ordinary images and a Colab launch link to its notebook."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
+PAGES = [TOC["root"]] + [entry["file"] for entry in TOC["chapters"]]
+CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(REPO),
+               "--path-output", str(out), "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return out / "_build" / "html"
+
+
+def test_book_builds_without_warnings(site):
+    assert (site / "index.html").exists()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_chapter_page_has_static_figures(site, page):
+    html = (site / f"{page}.html").read_text()
+    images = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    figures = [src for src in images if "_images/" in src or src.startswith("data:image/png")]
+    assert figures, f"{page}: no figure rendered as an image"
+    for src in figures:
+        if not src.startswith("data:"):
+            assert (site / page).parent.joinpath(src).resolve().stat().st_size > 0
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_chapter_page_launches_its_own_notebook_in_colab(site, page):
+    html = (site / f"{page}.html").read_text()
+    owner_repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
+    expected = f"https://colab.research.google.com/github/{owner_repo}/blob/{CONFIG['repository']['branch']}/{page}.ipynb"
+    assert expected in html
