@@ -20,7 +20,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def airfoil_file() -> Path:
-    candidate = Path(os.environ.get("OPTIM_LIB_AIRFOIL") or SHARED_AIRFOIL)
+    from optim_lib.airfoil import FILENAME, default_cache_dir
+
+    candidates = [Path(os.environ.get("OPTIM_LIB_AIRFOIL") or SHARED_AIRFOIL), default_cache_dir() / FILENAME]
+    candidate = next((path for path in candidates if path.is_file()), candidates[0])
     if not candidate.is_file():
         pytest.fail(
             f"The airfoil data file is needed for this test and was not found at {candidate}. "

@@ -182,3 +182,16 @@ def test_closure_is_called_and_its_loss_returned():
     assert float(loss.detach()) == 5.0
     # Hand computation: x - 0.1 * 2x = 0.8 x.
     assert torch.allclose(x.detach(), torch.tensor([0.8, 1.6]))
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_step_invalidates_graphs_that_saved_the_parameter_like_torch(name):
+    """A backward through a graph built before step() must fail, as with torch.optim."""
+    for module in (optim_lib, torch.optim):
+        x = torch.ones(3, requires_grad=True)
+        opt = getattr(module, name)([x], lr=0.1)
+        (x * x).sum().backward()
+        stale = (x * x).sum()
+        opt.step()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            stale.backward()

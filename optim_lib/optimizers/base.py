@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import torch
+from torch.autograd.graph import increment_version
 
 State = dict[str, Any]
 
@@ -60,13 +61,24 @@ class RuleOptimizer(torch.optim.Optimizer):
         """A parameter's state before its first step (override when it needs the group)."""
         return self.init_state(p)
 
+    def _step_parameter(self, p: Any, g: Any, state_now: State, state: State, arguments: dict[str, Any]) -> None:
+        """Apply the rule to one parameter (tensors, or NumPy views of them) and write the
+        results back in place, so ``p`` and the state tensors stay the objects torch knows
+        (and a state tensor never aliases the gradient)."""
+        new_p, new_state = self.update(p, g, state_now, **arguments)
+        p[...] = new_p
+        for key, value in new_state.items():
+            if isinstance(state[key], torch.Tensor):
+                state_now[key][...] = value
+            else:
+                state[key] = value
+
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         # A group may override the defaults (``[{"params": ..., "lr": 0.1}]``): check the
         # merged group before it is added, so a bad one is refused and nothing changes.
         self.check_hyperparameters({**self.defaults, **param_group})
         super().add_param_group(param_group)
 
-    @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the loss, as in torch."""
         loss = None
@@ -89,18 +101,15 @@ class RuleOptimizer(torch.optim.Optimizer):
                     state.update(self.initial_state(p, group))
                 views = _numpy_views(p, g, state)
                 if views is None:
-                    p_now, g_now, state_now = p, g, state
+                    with torch.no_grad():
+                        self._step_parameter(p, g, state, state, arguments)
                 else:
                     # The same rule on NumPy views of the same memory: on small CPU tensors
                     # NumPy's per-operation cost is a fifth of torch's.
-                    p_now, g_now, state_now = views
-                new_p, new_state = self.update(p_now, g_now, state_now, **arguments)
-                # Write back in place, so ``p`` and the state tensors stay the objects torch
-                # knows (and a state tensor never aliases the gradient).
-                p_now[...] = new_p
-                for key, value in new_state.items():
-                    if isinstance(state[key], torch.Tensor):
-                        state_now[key][...] = value
-                    else:
-                        state[key] = value
+                    p_array, g_array, arrays = views
+                    self._step_parameter(p_array, g_array, arrays, state, arguments)
+                    # Writes through NumPy bypass autograd's bookkeeping: bump the version, so
+                    # a graph that saved ``p`` refuses to backpropagate through stale values,
+                    # exactly as after torch.optim's in-place update.
+                    increment_version(p)
         return loss
