@@ -233,7 +233,7 @@ class _Explorer:
         raise NotImplementedError
 
     def _title(self) -> str:
-        raise NotImplementedError
+        return describe_run(self.optimizer_class.__name__, self.hyperparameters())
 
     def refresh(self) -> None:
         """Re-run with the current slider values and redraw. Values the optimizer refuses
@@ -341,9 +341,6 @@ class TrajectoryExplorer(_Explorer):
     def _clear_result(self) -> None:
         self.trajectory = None
 
-    def _title(self) -> str:
-        return describe_run(self.optimizer_class.__name__, self.hyperparameters())
-
 
 class LossCurveExplorer(_Explorer):
     """Sliders for an optimizer's hyperparameters and the batch size, wired to
@@ -414,9 +411,6 @@ class LossCurveExplorer(_Explorer):
 
     def _clear_result(self) -> None:
         self.curve = None
-
-    def _title(self) -> str:
-        return describe_run(self.optimizer_class.__name__, self.hyperparameters())
 
 
 def trajectory_explorer(

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._arrays import Array
-from .adam import adam_init, adam_rule_arguments, adam_update, check_adam_hyperparameters
-from .base import RuleOptimizer, State
+from .adam import Adam, adam_update
+from .base import State
 
 
 def adamw_update(
@@ -56,13 +56,14 @@ def adamw_update(
     )
 
 
-class AdamW(RuleOptimizer):
-    """AdamW; a drop-in for ``torch.optim.AdamW``. The update is :func:`adamw_update`."""
+class AdamW(Adam):
+    """AdamW; a drop-in for ``torch.optim.AdamW``. The update is :func:`adamw_update`.
 
-    init_state = staticmethod(adam_init)
+    A subclass of :class:`~optim_lib.Adam`, as in torch: the same state, checks and
+    arguments; only the update rule and the default ``weight_decay`` differ.
+    """
+
     update = staticmethod(adamw_update)
-    check_hyperparameters = staticmethod(check_adam_hyperparameters)
-    rule_arguments = staticmethod(adam_rule_arguments)
 
     def __init__(
         self,
@@ -75,7 +76,4 @@ class AdamW(RuleOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
