@@ -9,12 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
-PAGES = [TOC["root"]] + [entry["file"] for entry in TOC["chapters"]]
-CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
+from book_layout import REPO, colab_url, notebook_pages
+
+PAGES = notebook_pages()
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +43,4 @@ def test_every_chapter_page_has_static_figures(site, page):
 @pytest.mark.parametrize("page", PAGES)
 def test_every_chapter_page_launches_its_own_notebook_in_colab(site, page):
     html = (site / f"{page}.html").read_text()
-    owner_repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
-    expected = f"https://colab.research.google.com/github/{owner_repo}/blob/{CONFIG['repository']['branch']}/{page}.ipynb"
-    assert expected in html
+    assert colab_url(page) in html

@@ -57,10 +57,11 @@ def adam_update(
 
     Convention:
         :math:`\epsilon` is added *outside* the square root, after bias correction, as in the
-        paper and torch (Dive into Deep Learning writes the same). torch's AMSGrad keeps the
-        maximum of the raw :math:`v_t` and bias-corrects it with the current :math:`t`, as
-        here. Default :math:`\epsilon = 10^{-8}` everywhere (Keras and TensorFlow use
-        :math:`10^{-7}`, applied in a slightly different place).
+        paper and torch, with default :math:`\epsilon = 10^{-8}`; Dive into Deep Learning
+        writes the same, with :math:`\epsilon = 10^{-6}` in its code; Keras and TensorFlow
+        use :math:`10^{-7}`, added to the *uncorrected* :math:`\sqrt{v_t}`. torch's AMSGrad
+        keeps the maximum of the raw :math:`v_t` and bias-corrects it with the current
+        :math:`t`, as here.
 
     Papers:
         Kingma & Ba (2015), *Adam: A method for stochastic optimization*, ICLR;
