@@ -1,12 +1,16 @@
 # Two commands get a newcomer going (see README.md):
-#   make book   build the website into _build/html (sets up .venv first if needed)
-#   make test   run every test: optim_lib, every notebook under nbval, the book build
+#   make book   build the website into _build/html (sets up .venv and node_modules first if needed)
+#   make test   run every test: optim_lib, every notebook under nbval, the book build, the
+#               website and JupyterLab in Chromium (skipped without /usr/bin/chromium, except in CI)
 # Also: make lab (open the notebooks in JupyterLab), make bench (speed benchmarks).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The website serves MathJax and the widget manager itself (offline): npm installs them from
+# package-lock.json, and _ext/site_assets.py copies them into the site at build time.
+NPM_STAMP := node_modules/.package-lock.json
 
 # Tests and CI have no internet: use the shared copy of the airfoil data when it is there.
 # Otherwise optim_lib downloads it once (with a checksum) and caches it.
@@ -24,11 +28,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-book: $(STAMP)
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the website's MathJax and widget manager: install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+book: $(STAMP) $(NPM_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)
@@ -37,6 +46,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimizers.py
 	@if [ -f benchmarks/bench_sliders.py ]; then $(BIN)/python benchmarks/bench_sliders.py; fi
+	$(BIN)/python benchmarks/bench_browser.py
 
 clean:
-	rm -rf _build .jupyter_cache
+	rm -rf _build .jupyter_cache screenshots

@@ -141,17 +141,23 @@ def _make_widget(control: Control, value: Any, continuous_update: bool) -> widge
     if control.kind == "log":
         if not value > 0:
             raise ValueError(f"{control.name} must be positive to be set on a log slider; got {value!r}")
+        # A slider only takes values on its grid (min + k * step): put the grid through the
+        # starting value, or the widget snaps 0.4 to 0.398 and the run is not the one asked for.
         exponent = math.log10(value)
+        low = exponent - control.step * math.ceil((exponent - math.log10(control.low)) / control.step - 1e-9)
+        high = exponent + control.step * math.ceil((math.log10(control.high) - exponent) / control.step - 1e-9)
         return widgets.FloatLogSlider(
             value=value, base=10, step=control.step, readout_format=".3g",
-            min=min(math.log10(control.low), math.floor(exponent)),
-            max=max(math.log10(control.high), math.ceil(exponent)), **common,
+            min=min(low, exponent - control.step), max=max(high, exponent + control.step), **common,
         )
     if control.kind == "linear":
-        decimals = max(0, -math.floor(math.log10(control.step)))
+        step = control.step
+        while abs((value - control.low) / step - round((value - control.low) / step)) > 1e-6:
+            step /= 10  # a finer grid that holds the starting value (0.001 on a 0.01 grid)
+        decimals = max(0, -math.floor(math.log10(step)))
         return widgets.FloatSlider(
             value=value, min=min(control.low, value), max=max(control.high, value),
-            step=control.step, readout_format=f".{decimals}f", **common,
+            step=step, readout_format=f".{decimals}f", **common,
         )
     raise ValueError(f"unknown control kind {control.kind!r} for {control.name}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +40,12 @@ def colab_url(page: str) -> str:
     repository = CONFIG["repository"]
     owner_repo = repository["url"].removeprefix("https://github.com/")
     return f"https://colab.research.google.com/github/{owner_repo}/blob/{repository['branch']}/{page}.ipynb"
+
+
+def build_book(out: Path) -> Path:
+    """Build the book into ``out`` with warnings as errors; return the HTML folder."""
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(REPO),
+               "--path-output", str(out), "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return out / "_build" / "html"

@@ -43,3 +43,11 @@ def airfoil(airfoil_path):
     from optim_lib import load_airfoil
 
     return load_airfoil(airfoil_path)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The book built once per session (about a minute), shared by the book and browser tests."""
+    from book_layout import build_book
+
+    return build_book(tmp_path_factory.mktemp("book"))

@@ -4,25 +4,18 @@ chapter page has its figures as ordinary images and a Colab launch link to its n
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from book_layout import REPO, colab_url, notebook_pages
+from book_layout import colab_url, notebook_pages
 
 PAGES = notebook_pages()
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(REPO),
-               "--path-output", str(out), "-W", "-n", "--keep-going"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return out / "_build" / "html"
+def site(built_site) -> Path:
+    return built_site
 
 
 def test_book_builds_without_warnings(site):

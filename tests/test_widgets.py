@@ -308,3 +308,21 @@ def test_notebook_cell_ending_with_the_call_shows_the_explorer_once(executed_not
     outputs = executed_notebook.cells[3].outputs
     assert len(outputs_with(executed_notebook, 3, "image/png")) == 1
     assert not [output for output in outputs if output["output_type"] == "execute_result"]
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "hyperparameters"),
+    [
+        (Adagrad, {"lr": 0.4}),
+        (RMSprop, {"lr": 0.4, "alpha": 0.9}),
+        (SGD, {"lr": 0.6, "momentum": 0.25}),
+        (AdamW, {"lr": 0.4, "weight_decay": 0.001, "eps": 3e-7}),
+    ],
+)
+def test_sliders_start_exactly_at_the_given_values(optimizer_class, hyperparameters):
+    """A slider snaps its value to its grid: 0.4 on a grid through 1e-4 would become 0.398."""
+    explorer = trajectory_explorer(optimizer_class, hyperparameters)
+    for name, value in hyperparameters.items():
+        assert explorer.sliders[name].value == value, name
+    expected = run_trajectory(optimizer_class, hyperparameters)
+    np.testing.assert_array_equal(explorer.trajectory.path, expected.path)
