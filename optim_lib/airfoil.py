@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,18 +95,24 @@ def _download(cache_dir: Path, urls: Sequence[str], timeout: float) -> Path:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 payload = response.read()
-        except (urllib.error.URLError, OSError) as error:
+        except OSError as error:  # URLError and timeouts are OSErrors
             failures.append(f"{url}: {error}")
             continue
         digest = hashlib.sha1(payload).hexdigest()
         if digest != SHA1:
             failures.append(f"{url}: SHA-1 {digest}, expected {SHA1}")
             continue
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        # Write to a temporary file and rename, so an interrupted download leaves no half file.
-        with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".part") as part:
-            part.write(payload)
-        os.replace(part.name, target)
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            # Write to a temporary file and rename, so an interrupted download leaves no half file.
+            with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".part") as part:
+                part.write(payload)
+            os.replace(part.name, target)
+        except OSError as error:
+            raise AirfoilDataError(
+                f"Downloaded the airfoil data but could not cache it in {cache_dir}: {error}. "
+                f"Set {CACHE_VARIABLE} to a writable folder. {_how_to_fix()}"
+            ) from error
         return target
     raise AirfoilDataError(
         "Could not download the airfoil data set (no internet?). Tried:\n  "
@@ -153,6 +158,13 @@ def load_airfoil(
         raise ValueError(f"n_rows must be a whole number in [2, 1503]; got {n_rows!r}")
     source = airfoil_path(path, cache_dir=cache_dir, urls=urls, timeout=timeout)
     table = np.loadtxt(source, dtype=np.float64)[:n_rows]
-    table = (table - table.mean(axis=0)) / table.std(axis=0)
+    std = table.std(axis=0)
+    if not (std > 0).all():
+        constant = ", ".join(name for name, s in zip(COLUMNS, std) if not s > 0)
+        raise ValueError(
+            f"n_rows={n_rows}: {constant} is constant in the first {n_rows} rows and cannot be "
+            "standardized; use more rows (the published setup uses 1500)"
+        )
+    table = (table - table.mean(axis=0)) / std
     data = torch.from_numpy(table.astype(np.float32))
     return AirfoilData(X=data[:, :-1].contiguous(), y=data[:, -1].contiguous(), source=source)

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .optimizers._checks import check_whole
 from .optimizers.adadelta import adadelta_init, adadelta_update
 from .optimizers.adagrad import adagrad_init, adagrad_update
 from .optimizers.adam import adam_init, adam_update
@@ -1562,6 +1563,8 @@ def check_update(
     """
     if algorithm not in EXERCISES:
         raise ValueError(f"algorithm must be one of {', '.join(EXERCISES)}; got {algorithm!r}")
+    check_whole("trials", trials, 1)
+    check_whole("steps", steps, 1)
     exercise = EXERCISES[algorithm]
     if not callable(update):
         return CheckResult(

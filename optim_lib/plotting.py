@@ -87,8 +87,13 @@ def _baseline_label(optimizer: str, hyperparameters: Mapping[str, Any]) -> str:
     return f"baseline {describe_run(optimizer, hyperparameters)}"
 
 
+def loss_title(optimizer: str, hyperparameters: Mapping[str, Any], batch_size: int) -> str:
+    """A loss curve's title: the run, and the batch size."""
+    return f"{describe_run(optimizer, hyperparameters)}; batch size {batch_size}"
+
+
 def _loss_title(curve: LossCurve) -> str:
-    return f"{describe_run(curve.optimizer, curve.hyperparameters)}; batch size {curve.batch_size}"
+    return loss_title(curve.optimizer, curve.hyperparameters, curve.batch_size)
 
 
 def _wrap_message(text: str) -> str:
@@ -355,14 +360,30 @@ class _BlitFigure:
         """Set the title; a title that wraps onto more (or fewer) lines than the last one
         gets room for them by a new layout."""
         wrapped = _wrap_title(text)
-        self._title.set_text(wrapped)
         lines = wrapped.count("\n") + 1
-        if lines != self._title_lines:
+        # The room only grows: a slider that moves a title between one and two lines must
+        # not make the axes jump (and re-layout, 45 ms) on every crossing.
+        wrapped += "\n" * (self._title_lines - lines) if lines < self._title_lines else ""
+        self._title.set_text(wrapped)
+        if lines > self._title_lines:
             self._title_lines = lines
             self._cache_background()
 
     def _animated_artists(self) -> list[Any]:
         raise NotImplementedError
+
+    def _data_lines(self) -> list[Line2D]:
+        """The lines that show a run (cleared when there is none)."""
+        raise NotImplementedError
+
+    def show_message(self, text: str, title: str = "") -> None:
+        """Clear the drawn runs and show only ``text`` (e.g. why a run could not start); the
+        legend stays, so the layout does not jump."""
+        for line in self._data_lines():
+            line.set_data([], [])
+        self._message.set_text(_wrap_message(text))
+        self._set_title(title)
+        self._redraw()
 
     def _cache_background(self) -> None:
         """Draw everything that does not change from one update to the next."""
@@ -434,6 +455,9 @@ class TrajectoryFigure(_BlitFigure):
     def _animated_artists(self) -> list[Any]:
         return [self.baseline_line, self.path_line, self._minima, self._message, self._title]
 
+    def _data_lines(self) -> list[Line2D]:
+        return [self.path_line, self.baseline_line]
+
     def update(self, trajectory: Trajectory, baseline: Trajectory | None = None) -> None:
         """Show ``trajectory`` (and ``baseline``, lighter) in place of the last paths."""
         for value, name in ((trajectory, "trajectory"), (baseline, "baseline")):
@@ -457,15 +481,6 @@ class TrajectoryFigure(_BlitFigure):
             message = _with_baseline_message(message, trajectory_message(baseline))
         self._message.set_text(_wrap_message(message))
         self._set_title(describe_run(trajectory.optimizer, trajectory.hyperparameters))
-        self._redraw()
-
-    def show_message(self, text: str, title: str = "") -> None:
-        """Clear the paths and show only ``text`` (e.g. why a run could not start); the
-        legend stays, so the layout does not jump."""
-        self.path_line.set_data([], [])
-        self.baseline_line.set_data([], [])
-        self._message.set_text(_wrap_message(text))
-        self._set_title(title)
         self._redraw()
 
 
@@ -500,6 +515,9 @@ class LossCurveFigure(_BlitFigure):
     def _animated_artists(self) -> list[Any]:
         return [self.baseline_line, self.curve_line, self._message, self._title]
 
+    def _data_lines(self) -> list[Line2D]:
+        return [self.curve_line, self.baseline_line]
+
     def _fit_epochs(self, curves: list[LossCurve]) -> None:
         """Widen the epoch axis (and redraw the background) if a curve runs past it."""
         needed = math.ceil(max(float(curve.epochs[-1]) for curve in curves))
@@ -529,11 +547,3 @@ class LossCurveFigure(_BlitFigure):
         self._set_title(_loss_title(curve))
         self._redraw()
 
-    def show_message(self, text: str, title: str = "") -> None:
-        """Clear the curves and show only ``text`` (e.g. why a run could not start); the
-        legend stays, so the layout does not jump."""
-        self.curve_line.set_data([], [])
-        self.baseline_line.set_data([], [])
-        self._message.set_text(_wrap_message(text))
-        self._set_title(title)
-        self._redraw()

@@ -18,7 +18,6 @@ class SourceListing:
         if not docstring:
             source = _without_docstring(source)
         self.name = func.__qualname__
-        self.file = inspect.getsourcefile(func) or "?"
         self.lines = source.rstrip("\n").splitlines()
 
     @property

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .airfoil import AirfoilData, load_airfoil
+from .airfoil import AirfoilData
+from .optimizers._checks import check_whole
 
 LOSS_LIMIT = 1e6
 """A run counts as diverged once the loss exceeds this, or is not finite."""
@@ -48,7 +49,9 @@ class LossCurve:
         """Dive into Deep Learning's one-line summary."""
         if self.diverged_at is not None:
             return f"diverged at epoch {self.diverged_at:.2f}"
-        epochs = max(float(self.epochs[-1]), 1e-12)
+        epochs = float(self.epochs[-1])  # the last step is always recorded
+        if epochs == 0:
+            return f"loss: {self.final_loss:.3f} (no training)"
         return f"loss: {self.final_loss:.3f}, {self.seconds / epochs:.3f} sec/epoch"
 
 
@@ -60,22 +63,21 @@ def squared_loss(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Ten
 
 def linear_regression_gradient(
     X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Gradients of the mean squared loss ``(X w + b - y)² / 2`` with respect to ``w`` and
-    ``b``, and the residual ``X w + b - y``."""
+    ``b``."""
     residual = X @ w + b - y
-    return X.T @ residual / len(y), residual.mean().reshape(1), residual
+    return X.T @ residual / len(y), residual.mean().reshape(1)
 
 
-def _check_whole(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be a whole number in [{low}, inf); got {value!r}")
+def _is_diverged(loss: float) -> bool:
+    return not (math.isfinite(loss) and loss <= LOSS_LIMIT)
 
 
 def train_linear_regression(
     optimizer_class: type[torch.optim.Optimizer],
-    hyperparameters: Mapping[str, Any] | None = None,
-    data: AirfoilData | None = None,
+    hyperparameters: Mapping[str, Any] | None,
+    data: AirfoilData,
     *,
     batch_size: int = 10,
     epochs: int = 2,
@@ -87,18 +89,17 @@ def train_linear_regression(
     Args:
         optimizer_class: an optim_lib class or any ``torch.optim.Optimizer`` subclass.
         hyperparameters: its constructor arguments, e.g. ``{"lr": 0.01}``.
-        data: the standardized data (default: :func:`~optim_lib.airfoil.load_airfoil`).
+        data: the standardized data, from :func:`~optim_lib.airfoil.load_airfoil` (loaded
+            once by the caller: a runner never reads files or downloads).
         batch_size: examples per step; ``len(data)`` gives full-batch gradient descent.
         epochs: passes over the data.
         seed: seeds the initial weights and the shuffling; same seed, same curve.
         record_every: record the full-data loss every this many examples.
     """
-    _check_whole("batch_size", batch_size, 1)
-    _check_whole("epochs", epochs, 0)
-    _check_whole("record_every", record_every, 1)
+    check_whole("batch_size", batch_size, 1)
+    check_whole("epochs", epochs, 0)
+    check_whole("record_every", record_every, 1)
     hyperparameters = dict(hyperparameters or {})
-    if data is None:
-        data = load_airfoil()
     X, y = data.X, data.y
     n = len(y)
     generator = torch.Generator().manual_seed(seed)
@@ -108,23 +109,23 @@ def train_linear_regression(
 
     recorded_epochs = [0.0]
     losses = [squared_loss(X, y, w.detach(), b.detach())]
+    diverged_at = 0.0 if _is_diverged(losses[0]) else None
     seen = 0
     seconds = 0.0
-    diverged_at = None
-    for _ in range(epochs):
+    for _ in range(epochs if diverged_at is None else 0):
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch_size):
             tic = time.perf_counter()
             batch = order[start : start + batch_size]
-            grad_w, grad_b, residual = linear_regression_gradient(X[batch], y[batch], w.detach(), b.detach())
-            w.grad, b.grad = grad_w, grad_b
+            w.grad, b.grad = linear_regression_gradient(X[batch], y[batch], w.detach(), b.detach())
             optimizer.step()
             seconds += time.perf_counter() - tic
             seen += len(batch)
-            if seen // record_every > (seen - len(batch)) // record_every:
+            # Every record_every examples, and always after the last step.
+            if seen // record_every > (seen - len(batch)) // record_every or seen == n * epochs:
                 recorded_epochs.append(seen / n)
                 losses.append(squared_loss(X, y, w.detach(), b.detach()))
-                if not math.isfinite(losses[-1]) or losses[-1] > LOSS_LIMIT:
+                if _is_diverged(losses[-1]):
                     diverged_at = seen / n
                     break
         if diverged_at is not None:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .landscapes import QUADRATIC, Landscape
+from .optimizers._checks import check_whole
 from .optimizers.base import RuleOptimizer
 
 DIVERGENCE_LIMIT = 1e6
@@ -54,11 +55,6 @@ class Trajectory:
         return text
 
 
-def _check_steps(steps: int) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a whole number in [0, inf); got {steps!r}")
-
-
 def _is_diverged(x: np.ndarray) -> bool:
     return not (np.isfinite(x).all() and np.abs(x).max() <= DIVERGENCE_LIMIT)
 
@@ -83,7 +79,7 @@ def run_trajectory(
     Returns:
         A :class:`Trajectory`; a run that blows up stops there and says when.
     """
-    _check_steps(steps)
+    check_whole("steps", steps, 0)
     hyperparameters = dict(hyperparameters or {})
     x0 = np.array(landscape.start if start is None else start, dtype=np.float64)
     if x0.shape != (2,) or not np.isfinite(x0).all():

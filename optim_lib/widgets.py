@@ -27,7 +27,8 @@ import torch
 from .airfoil import AirfoilData, load_airfoil
 from .landscapes import QUADRATIC, Landscape
 from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
-from .plotting import LossCurveFigure, TrajectoryFigure, describe_run
+from .optimizers._checks import check_whole
+from .plotting import LossCurveFigure, TrajectoryFigure, describe_run, loss_title
 from .trajectories import Trajectory, run_trajectory
 from .training import LossCurve, train_linear_regression
 
@@ -126,6 +127,11 @@ def _initial_values(
     return values, fixed
 
 
+def _off_grid(value: float, low: float, step: float) -> bool:
+    offset = (value - low) % step
+    return min(offset, step - offset) > 1e-9 * step
+
+
 def _make_widget(control: Control, value: Any, continuous_update: bool) -> widgets.ValueWidget:
     """The widget for ``control`` starting at ``value``; the range widens to include it
     (a slider would silently clip a value outside its range)."""
@@ -151,21 +157,20 @@ def _make_widget(control: Control, value: Any, continuous_update: bool) -> widge
             min=min(low, exponent - control.step), max=max(high, exponent + control.step), **common,
         )
     if control.kind == "linear":
-        step = control.step
-        while abs((value - control.low) / step - round((value - control.low) / step)) > 1e-6:
-            step /= 10  # a finer grid that holds the starting value (0.001 on a 0.01 grid)
+        # The grid (min + k * step) must pass through the starting value: refine the step
+        # (0.001 on a 0.01 grid) up to a thousandth, else start the grid at the value's offset.
+        step, low = control.step, control.low
+        while _off_grid(value, low, step) and step > control.step / 1000:
+            step /= 10
+        if _off_grid(value, low, step):
+            step = control.step
+            low = value if value < low else low + (value - low) % step
         decimals = max(0, -math.floor(math.log10(step)))
         return widgets.FloatSlider(
-            value=value, min=min(control.low, value), max=max(control.high, value),
+            value=value, min=min(low, value), max=max(control.high, value),
             step=step, readout_format=f".{decimals}f", **common,
         )
     raise ValueError(f"unknown control kind {control.kind!r} for {control.name}")
-
-
-def _check_whole(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be a whole number in [{low}, inf); got {value!r}")
-    return value
 
 
 def _check_baseline(baseline: Any) -> Baseline | None:
@@ -193,7 +198,7 @@ class _Explorer:
 
     Subclasses set ``self.figure``, call ``_start()`` last in their constructor, and
     implement ``_run`` (re-run the experiment with the current values, update the figure,
-    return the summary), ``_clear_result`` (forget the last run) and ``_title``.
+    return the summary) and ``_clear_result`` (forget the last run).
     """
 
     figure: TrajectoryFigure | LossCurveFigure
@@ -310,7 +315,7 @@ class TrajectoryExplorer(_Explorer):
         steps: int = 20,
         baseline: Baseline | None = None,
     ) -> None:
-        _check_whole("steps", steps, 1)
+        check_whole("steps", steps, 1)
         steps_slider = widgets.IntSlider(
             value=steps, min=1, max=max(MAX_STEPS, steps), description="steps",
             continuous_update=True, style=_STYLE, layout=_LAYOUT,
@@ -346,6 +351,7 @@ class TrajectoryExplorer(_Explorer):
 
     def _clear_result(self) -> None:
         self.trajectory = None
+        self.baseline_trajectory = None
 
 
 class LossCurveExplorer(_Explorer):
@@ -372,8 +378,8 @@ class LossCurveExplorer(_Explorer):
         epochs: int = 2,
         baseline: Baseline | None = None,
     ) -> None:
-        _check_whole("batch_size", batch_size, 1)
-        _check_whole("epochs", epochs, 1)
+        check_whole("batch_size", batch_size, 1)
+        check_whole("epochs", epochs, 1)
         if data is None:
             data = load_airfoil()
         if not isinstance(data, AirfoilData):
@@ -417,6 +423,10 @@ class LossCurveExplorer(_Explorer):
 
     def _clear_result(self) -> None:
         self.curve = None
+        self.baseline_curve = None
+
+    def _title(self) -> str:
+        return loss_title(self.optimizer_class.__name__, self.hyperparameters(), self.sliders["batch_size"].value)
 
 
 def trajectory_explorer(

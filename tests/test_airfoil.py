@@ -121,3 +121,18 @@ def test_corrupt_cache_is_refused(isolated):
 def test_bad_row_count_is_refused(airfoil_path):
     with pytest.raises(ValueError, match=r"n_rows must be a whole number in \[2, 1503\]; got 0"):
         load_airfoil(airfoil_path, n_rows=0)
+
+
+def test_too_few_rows_to_standardize_is_refused_with_the_constant_column(airfoil_path):
+    # The angle of attack is 0 in the first rows of the file.
+    with pytest.raises(ValueError, match=r"n_rows=20: angle of attack \(deg\) is constant"):
+        load_airfoil(airfoil_path, n_rows=20)
+
+
+def test_unwritable_cache_says_what_to_do(isolated, server, airfoil_path, monkeypatch):
+    root, base = server
+    shutil.copy(airfoil_path, root / "airfoil_self_noise.dat")
+    isolated.parent.mkdir(parents=True, exist_ok=True)
+    isolated.write_text("a file where the cache folder should be")
+    with pytest.raises(AirfoilDataError, match="could not cache it.*OPTIM_LIB_CACHE"):
+        load_airfoil(urls=(f"{base}/airfoil_self_noise.dat",))

@@ -541,3 +541,9 @@ def test_importing_the_checker_imports_neither_matplotlib_nor_ipywidgets():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("arguments", [{"trials": 0}, {"steps": 0}, {"trials": -1}])
+def test_a_check_that_would_compare_nothing_is_refused(arguments):
+    with pytest.raises(ValueError, match=next(iter(arguments))):
+        check_update(lambda p, g, state, *, lr: None, "sgd", **arguments)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from optim_lib import QUADRATIC, ROSENBROCK, SGD, Adagrad, Adam, run_trajectory, train_linear_regression
+from optim_lib import QUADRATIC, ROSENBROCK, SGD, Adagrad, Adam, AdamW, run_trajectory, train_linear_regression
 from optim_lib.plotting import (
     LOSS_YLIM,
     LossCurveFigure,
@@ -228,3 +228,15 @@ def test_importing_optim_lib_imports_neither_matplotlib_nor_ipywidgets():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_trajectory_figure_axes_do_not_jump_when_the_title_shrinks_back():
+    figure = TrajectoryFigure(QUADRATIC)
+    short = run_trajectory(AdamW, {"lr": 0.1})
+    long = run_trajectory(
+        AdamW, {"lr": 0.000125892541179, "betas": (0.987, 0.9987), "eps": 3.16227766e-08, "weight_decay": 0.0123}
+    )
+    figure.update(long)
+    height_after_long = figure.axes.get_position().height
+    figure.update(short)
+    assert figure.axes.get_position().height == height_after_long

@@ -27,7 +27,7 @@ def test_gradient_matches_autograd(airfoil):
     w = torch.randn(5, requires_grad=True)
     b = torch.randn(1, requires_grad=True)
     ((X @ w + b - y) ** 2 / 2).mean().backward()
-    grad_w, grad_b, _ = linear_regression_gradient(X, y, w.detach(), b.detach())
+    grad_w, grad_b = linear_regression_gradient(X, y, w.detach(), b.detach())
     torch.testing.assert_close(grad_w, w.grad)
     torch.testing.assert_close(grad_b, b.grad)
 
@@ -77,3 +77,15 @@ def test_full_batch_is_gradient_descent(airfoil):
 def test_bad_settings_are_refused(airfoil, arguments):
     with pytest.raises(ValueError, match=next(iter(arguments))):
         train_linear_regression(optim_lib.SGD, {"lr": 0.1}, airfoil, **arguments)
+
+
+def test_the_last_step_is_always_recorded(airfoil):
+    # 3000 examples in 2 epochs is not a multiple of 700: the end must still be recorded.
+    curve = train_linear_regression(optim_lib.SGD, {"lr": 0.05}, airfoil, epochs=2, record_every=700)
+    assert list(curve.epochs) == [0.0, 700 / 1500, 1400 / 1500, 2100 / 1500, 2800 / 1500, 2.0]
+
+
+def test_no_epochs_records_the_initial_loss_only(airfoil):
+    curve = train_linear_regression(optim_lib.SGD, {"lr": 0.05}, airfoil, epochs=0)
+    assert list(curve.epochs) == [0.0]
+    assert curve.summary() == f"loss: {curve.losses[0]:.3f} (no training)"

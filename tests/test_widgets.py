@@ -326,3 +326,25 @@ def test_sliders_start_exactly_at_the_given_values(optimizer_class, hyperparamet
         assert explorer.sliders[name].value == value, name
     expected = run_trajectory(optimizer_class, hyperparameters)
     np.testing.assert_array_equal(explorer.trajectory.path, expected.path)
+
+
+def test_a_value_off_every_decimal_grid_keeps_a_usable_slider():
+    explorer = trajectory_explorer(Adam, {"lr": 0.1, "betas": (1 / 3, 0.999)})
+    slider = explorer.sliders["beta1"]
+    assert slider.value == 1 / 3
+    assert slider.step >= 0.001
+
+
+def test_a_refused_combination_clears_the_baseline_too():
+    explorer = trajectory_explorer(SGD, {"lr": 0.1, "momentum": 0.5}, baseline=(SGD, {"lr": 0.2}))
+    explorer.sliders["momentum"].value = 0.0
+    explorer.sliders["nesterov"].value = True  # refused: Nesterov needs momentum
+    assert explorer.error is not None
+    assert explorer.trajectory is None and explorer.baseline_trajectory is None
+
+
+def test_loss_explorer_error_title_keeps_the_batch_size(airfoil):
+    explorer = loss_curve_explorer(SGD, {"lr": 0.05}, airfoil, batch_size=20)
+    explorer.sliders["momentum"].value = 0.0
+    explorer.sliders["nesterov"].value = True
+    assert explorer.figure.title.replace("\n", " ").endswith("batch size 20")

@@ -1,4 +1,4 @@
-"""Hyperparameter checks shared by every optimizer's constructor.
+"""Argument checks shared by every optimizer's constructor and the runners.
 
 Each check names the argument, the allowed range and the value given, and is written
 as ``not (low <= value <= high)`` so that NaN fails too.
@@ -36,6 +36,12 @@ def check_unit_half_open(name: str, value: Any) -> None:
     x = _real(name, value)
     if not 0.0 <= x < 1.0:
         raise ValueError(f"{name} must be in [0, 1); got {value!r}")
+
+
+def check_whole(name: str, value: Any, low: int) -> None:
+    """``value`` a whole number in [low, inf) (steps, epochs, batch sizes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be a whole number in [{low}, inf); got {value!r}")
 
 
 def check_bool(name: str, value: Any) -> None:

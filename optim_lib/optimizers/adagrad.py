@@ -72,8 +72,7 @@ def adagrad_update(
 class Adagrad(RuleOptimizer):
     """AdaGrad; a drop-in for ``torch.optim.Adagrad``. The update is :func:`adagrad_update`."""
 
-    init_state = staticmethod(adagrad_init)
-    update = staticmethod(adagrad_update)
+    update = staticmethod(adagrad_update)  # state: initial_state, below (it needs s0)
 
     def __init__(
         self,

@@ -43,8 +43,7 @@ class RuleOptimizer(torch.optim.Optimizer):
     update: ClassVar[Callable[..., tuple[Any, State]]]
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        # Check the defaults before torch sees them, so the error names our argument.
-        self.check_hyperparameters(defaults)
+        # torch adds each param group through add_param_group, which checks it (below).
         super().__init__(params, defaults)
 
     @staticmethod
@@ -68,6 +67,8 @@ class RuleOptimizer(torch.optim.Optimizer):
         new_p, new_state = self.update(p, g, state_now, **arguments)
         p[...] = new_p
         for key, value in new_state.items():
+            if value is state_now[key]:
+                continue  # unchanged (e.g. AMSGrad's maximum when amsgrad is off)
             if isinstance(state[key], torch.Tensor):
                 state_now[key][...] = value
             else:

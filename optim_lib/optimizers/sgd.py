@@ -55,6 +55,9 @@ def sgd_update(
         a step :math:`1-\beta` times smaller: use ``dampening = momentum`` to get it (after
         the first step). Dive into Deep Learning uses the sum, as here. Nesterov here is
         torch's reformulation (Sutskever et al., 2013), evaluated at the current point.
+        "First" means step 1 of the run: torch starts the velocity at the first step taken
+        *with momentum*, which differs only if momentum is switched on mid-run with
+        dampening.
 
     Papers:
         Robbins & Monro (1951), *A stochastic approximation method*; Polyak (1964), *Some
