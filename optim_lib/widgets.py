@@ -197,8 +197,8 @@ class _Explorer:
     """What both explorers share: the sliders, the outputs and the update on a change.
 
     Subclasses set ``self.figure``, call ``_start()`` last in their constructor, and
-    implement ``_run`` (re-run the experiment with the current values, update the figure,
-    return the summary) and ``_clear_result`` (forget the last run).
+    implement ``_experiment`` (one run of their experiment) and ``_setting`` (the value of
+    the one slider a baseline depends on: the steps, or the batch size).
     """
 
     figure: TrajectoryFigure | LossCurveFigure
@@ -209,8 +209,13 @@ class _Explorer:
         hyperparameters: Mapping[str, Any] | None,
         extra_sliders: dict[str, widgets.ValueWidget],
         continuous_update: bool,
+        baseline: Baseline | None,
     ) -> None:
         self.optimizer_class = optimizer_class
+        self.baseline = _check_baseline(baseline)
+        self._baseline_runs: dict[int, Any] = {}
+        self._result: Any = None
+        self._baseline_result: Any = None
         self._controls = controls_for(optimizer_class)
         values, self._fixed = _initial_values(optimizer_class, hyperparameters, self._controls)
         self.sliders: dict[str, widgets.ValueWidget] = {
@@ -240,8 +245,33 @@ class _Explorer:
                 values[control.name] = self.sliders[control.name].value
         return {**values, **self._fixed}
 
-    def _run(self) -> str:
+    def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
+                    hyperparameters: Mapping[str, Any], setting: int) -> Any:
         raise NotImplementedError
+
+    def _setting(self) -> int:
+        raise NotImplementedError
+
+    def _baseline_run(self, setting: int) -> Any:
+        # The baseline changes with the sliders only through the steps or the batch size:
+        # run it once for each (a torch.optim baseline costs about 10 ms per 100 steps).
+        if self.baseline is None:
+            return None
+        if setting not in self._baseline_runs:
+            optimizer_class, hyperparameters = self.baseline
+            self._baseline_runs[setting] = self._experiment(optimizer_class, hyperparameters, setting)
+        return self._baseline_runs[setting]
+
+    def _run(self) -> str:
+        """Re-run with the current values, update the figure, return the summary."""
+        setting = self._setting()
+        self._result = self._experiment(self.optimizer_class, self.hyperparameters(), setting)
+        self._baseline_result = self._baseline_run(setting)
+        self.figure.update(self._result, self._baseline_result)
+        summary = self._result.summary()
+        if self._baseline_result is not None:
+            summary += f"\nbaseline {self._baseline_result.optimizer}: {self._baseline_result.summary()}"
+        return summary
 
     def _title(self) -> str:
         return describe_run(self.optimizer_class.__name__, self.hyperparameters())
@@ -260,7 +290,8 @@ class _Explorer:
         self._publish()
 
     def _clear_result(self) -> None:
-        raise NotImplementedError
+        self._result = None
+        self._baseline_result = None
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.refresh()
@@ -320,38 +351,26 @@ class TrajectoryExplorer(_Explorer):
             value=steps, min=1, max=max(MAX_STEPS, steps), description="steps",
             continuous_update=True, style=_STYLE, layout=_LAYOUT,
         )
-        super().__init__(optimizer_class, hyperparameters, {"steps": steps_slider}, continuous_update=True)
+        super().__init__(optimizer_class, hyperparameters, {"steps": steps_slider},
+                         continuous_update=True, baseline=baseline)
         self.landscape = landscape
-        self.baseline = _check_baseline(baseline)
-        self._baseline_runs: dict[int, Trajectory] = {}
-        self.trajectory: Trajectory | None = None
-        self.baseline_trajectory: Trajectory | None = None
         self.figure = TrajectoryFigure(landscape)
         self._start()
 
-    def _baseline_run(self, steps: int) -> Trajectory | None:
-        # The baseline never changes with the sliders except through the steps: run each
-        # number of steps once (a torch.optim baseline costs about 10 ms per 100 steps).
-        if self.baseline is None:
-            return None
-        if steps not in self._baseline_runs:
-            optimizer_class, hyperparameters = self.baseline
-            self._baseline_runs[steps] = run_trajectory(optimizer_class, hyperparameters, self.landscape, steps=steps)
-        return self._baseline_runs[steps]
+    @property
+    def trajectory(self) -> Trajectory | None:
+        return self._result
 
-    def _run(self) -> str:
-        steps = self.sliders["steps"].value
-        self.trajectory = run_trajectory(self.optimizer_class, self.hyperparameters(), self.landscape, steps=steps)
-        self.baseline_trajectory = self._baseline_run(steps)
-        self.figure.update(self.trajectory, self.baseline_trajectory)
-        summary = self.trajectory.summary()
-        if self.baseline_trajectory is not None:
-            summary += f"\nbaseline {self.baseline_trajectory.optimizer}: {self.baseline_trajectory.summary()}"
-        return summary
+    @property
+    def baseline_trajectory(self) -> Trajectory | None:
+        return self._baseline_result
 
-    def _clear_result(self) -> None:
-        self.trajectory = None
-        self.baseline_trajectory = None
+    def _setting(self) -> int:
+        return self.sliders["steps"].value
+
+    def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
+                    hyperparameters: Mapping[str, Any], setting: int) -> Trajectory:
+        return run_trajectory(optimizer_class, hyperparameters, self.landscape, steps=setting)
 
 
 class LossCurveExplorer(_Explorer):
@@ -389,41 +408,28 @@ class LossCurveExplorer(_Explorer):
             options=options, value=batch_size, description="batch size",
             continuous_update=False, style=_STYLE, layout=_LAYOUT,
         )
-        super().__init__(optimizer_class, hyperparameters, {"batch_size": batch_slider}, continuous_update=False)
+        super().__init__(optimizer_class, hyperparameters, {"batch_size": batch_slider},
+                         continuous_update=False, baseline=baseline)
         self.data = data
         self.epochs = epochs
-        self.baseline = _check_baseline(baseline)
-        self._baseline_runs: dict[int, LossCurve] = {}
-        self.curve: LossCurve | None = None
-        self.baseline_curve: LossCurve | None = None
         self.figure = LossCurveFigure(epochs=float(epochs))
         self._start()
 
-    def _baseline_run(self, batch_size: int) -> LossCurve | None:
-        if self.baseline is None:
-            return None
-        if batch_size not in self._baseline_runs:
-            optimizer_class, hyperparameters = self.baseline
-            self._baseline_runs[batch_size] = train_linear_regression(
-                optimizer_class, hyperparameters, self.data, batch_size=batch_size, epochs=self.epochs
-            )
-        return self._baseline_runs[batch_size]
+    @property
+    def curve(self) -> LossCurve | None:
+        return self._result
 
-    def _run(self) -> str:
-        batch_size = self.sliders["batch_size"].value
-        self.curve = train_linear_regression(
-            self.optimizer_class, self.hyperparameters(), self.data, batch_size=batch_size, epochs=self.epochs
-        )
-        self.baseline_curve = self._baseline_run(batch_size)
-        self.figure.update(self.curve, self.baseline_curve)
-        summary = self.curve.summary()
-        if self.baseline_curve is not None:
-            summary += f"\nbaseline {self.baseline_curve.optimizer}: {self.baseline_curve.summary()}"
-        return summary
+    @property
+    def baseline_curve(self) -> LossCurve | None:
+        return self._baseline_result
 
-    def _clear_result(self) -> None:
-        self.curve = None
-        self.baseline_curve = None
+    def _setting(self) -> int:
+        return self.sliders["batch_size"].value
+
+    def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
+                    hyperparameters: Mapping[str, Any], setting: int) -> LossCurve:
+        return train_linear_regression(optimizer_class, hyperparameters, self.data,
+                                       batch_size=setting, epochs=self.epochs)
 
     def _title(self) -> str:
         return loss_title(self.optimizer_class.__name__, self.hyperparameters(), self.sliders["batch_size"].value)
