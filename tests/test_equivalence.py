@@ -195,3 +195,32 @@ def test_step_invalidates_graphs_that_saved_the_parameter_like_torch(name):
         opt.step()
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             stale.backward()
+
+
+# Hyperparameters that use every piece of state (momentum, centering, AMSGrad's maximum).
+FULL_SETTINGS = {
+    "SGD": {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+    "Adagrad": {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1},
+    "RMSprop": {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True},
+    "Adadelta": {"lr": 1.0, "rho": 0.9, "weight_decay": 0.01},
+    "Adam": {"lr": 0.01, "betas": (0.8, 0.99), "amsgrad": True},
+    "AdamW": {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True},
+}
+
+
+@pytest.mark.parametrize("name", list(FULL_SETTINGS))
+def test_matches_torch_optim_when_numpy_cannot_see_the_gradient(name):
+    """A gradient that itself needs grad (``backward(create_graph=True)``) cannot become a NumPy
+    view: the step runs the rule on tensors instead, and must give the same numbers."""
+    weights = torch.arange(1.0, 7.0, dtype=torch.float64)
+    start = torch.linspace(-1.0, 1.5, 6, dtype=torch.float64)
+    runs = []
+    for module in (optim_lib, torch.optim):
+        x = start.clone().requires_grad_(True)
+        opt = getattr(module, name)([x], **FULL_SETTINGS[name])
+        for step in range(60):
+            (x.grad,) = torch.autograd.grad(((x - step / 30) ** 2 * weights).sum(), x, create_graph=True)
+            assert x.grad.requires_grad
+            opt.step()
+        runs.append(x.detach())
+    assert float((runs[0] - runs[1]).abs().max()) <= TOLERANCE

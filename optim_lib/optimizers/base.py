@@ -19,15 +19,62 @@ from torch.autograd.graph import increment_version
 State = dict[str, Any]
 
 
-def _numpy_views(p: torch.Tensor, g: torch.Tensor, state: State) -> tuple[Any, Any, State] | None:
-    """Zero-copy NumPy views of ``p``, ``g`` and the state tensors, or ``None`` where NumPy
-    cannot see the memory (GPU, bfloat16, a gradient that needs grad, a lazy negation)."""
+def _tensors(state: State) -> dict[str, torch.Tensor]:
+    """The state entries that are tensors (the rest, like ``t``, are plain numbers)."""
+    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+
+
+class _Views:
+    """Zero-copy NumPy views of one parameter and of its state tensors, kept between steps.
+
+    Making a NumPy view of a tensor costs about a microsecond, as much as the whole update of
+    a small parameter, so the views are made once and reused for as long as they still show
+    what torch holds: the same state tensors, and the parameter's data at the same address
+    (``load_state_dict``, replacing a state tensor, or assigning ``p.data`` all make new
+    views).
+    """
+
+    __slots__ = ("tensors", "address", "p", "arrays")
+
+    def __init__(self, p: torch.Tensor, state: State) -> None:
+        self.tensors = _tensors(state)
+        self.address = p.data_ptr()
+        self.p = p.detach().numpy()
+        self.arrays = {k: v.numpy() for k, v in self.tensors.items()}
+
+    @classmethod
+    def of(cls, p: torch.Tensor, state: State) -> _Views | None:
+        """The views, or ``None`` where NumPy cannot see the memory (GPU, bfloat16)."""
+        try:
+            return cls(p, state)
+        except (RuntimeError, TypeError):
+            return None
+
+    def still_show(self, p: torch.Tensor, state: State) -> bool:
+        """Whether ``p`` and ``state`` still hold the memory these views were made of."""
+        return p.data_ptr() == self.address and all(state.get(k) is v for k, v in self.tensors.items())
+
+
+def _write_back(p: Any, new_p: Any, state: State, targets: dict[str, Any], new_state: State, old_state: State) -> None:
+    """Copy the rule's results into the parameter and the state tensors in place, so they
+    stay the objects torch knows (and a state tensor never aliases the gradient); plain
+    values such as ``t`` are stored in ``state``. Unchanged state is skipped (e.g. AMSGrad's
+    maximum when amsgrad is off)."""
+    p[...] = new_p
+    for key, value in new_state.items():
+        if value is old_state[key]:
+            continue
+        if key in targets:
+            targets[key][...] = value
+        else:
+            state[key] = value
+
+
+def _numpy_or_none(g: torch.Tensor) -> Any:
+    """A zero-copy NumPy view of the gradient, or ``None`` where NumPy cannot see it (a
+    gradient that needs grad, a lazy negation, another device)."""
     try:
-        return (
-            p.detach().numpy(),
-            g.numpy(),
-            {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in state.items()},
-        )
+        return g.numpy()
     except (RuntimeError, TypeError):
         return None
 
@@ -60,20 +107,6 @@ class RuleOptimizer(torch.optim.Optimizer):
         """A parameter's state before its first step (override when it needs the group)."""
         return self.init_state(p)
 
-    def _step_parameter(self, p: Any, g: Any, state_now: State, state: State, arguments: dict[str, Any]) -> None:
-        """Apply the rule to one parameter (tensors, or NumPy views of them) and write the
-        results back in place, so ``p`` and the state tensors stay the objects torch knows
-        (and a state tensor never aliases the gradient)."""
-        new_p, new_state = self.update(p, g, state_now, **arguments)
-        p[...] = new_p
-        for key, value in new_state.items():
-            if value is state_now[key]:
-                continue  # unchanged (e.g. AMSGrad's maximum when amsgrad is off)
-            if isinstance(state[key], torch.Tensor):
-                state_now[key][...] = value
-            else:
-                state[key] = value
-
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         # A group may override the defaults (``[{"params": ..., "lr": 0.1}]``): check the
         # merged group before it is added, so a bad one is refused and nothing changes.
@@ -86,6 +119,7 @@ class RuleOptimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        views_of = self.__dict__.setdefault("_views", {})  # not pickled: rebuilt after loading
         for group in self.param_groups:
             arguments = self.rule_arguments(group)
             for p in group["params"]:
@@ -100,15 +134,20 @@ class RuleOptimizer(torch.optim.Optimizer):
                 state = self.state[p]
                 if not state:
                     state.update(self.initial_state(p, group))
-                views = _numpy_views(p, g, state)
-                if views is None:
+                views = views_of.get(p)
+                if views is None or not views.still_show(p, state):
+                    views = views_of[p] = _Views.of(p, state)
+                g_array = _numpy_or_none(g) if views is not None else None
+                if g_array is None:
                     with torch.no_grad():
-                        self._step_parameter(p, g, state, state, arguments)
+                        new_p, new_state = self.update(p, g, state, **arguments)
+                        _write_back(p, new_p, state, _tensors(state), new_state, state)
                 else:
                     # The same rule on NumPy views of the same memory: on small CPU tensors
                     # NumPy's per-operation cost is a fifth of torch's.
-                    p_array, g_array, arrays = views
-                    self._step_parameter(p_array, g_array, arrays, state, arguments)
+                    arrays = {**state, **views.arrays}
+                    new_p, new_state = self.update(views.p, g_array, arrays, **arguments)
+                    _write_back(views.p, new_p, state, views.arrays, new_state, arrays)
                     # Writes through NumPy bypass autograd's bookkeeping: bump the version, so
                     # a graph that saved ``p`` refuses to backpropagate through stale values,
                     # exactly as after torch.optim's in-place update.
