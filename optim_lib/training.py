@@ -4,7 +4,8 @@ The setup of Dive into Deep Learning's optimization chapter: a linear model
 ``y_hat = X w + b`` with ``w ~ N(0, 0.01²)`` and ``b = 0``, the squared loss
 ``(y_hat - y)² / 2`` averaged over a minibatch, and the full-data loss recorded every
 ``record_every`` examples. The gradient is written out by hand (it is two lines for a
-linear model, and three times faster than autograd), then handed to the optimizer through
+linear model) and computed in NumPy, which on 10 × 5 minibatches is several times faster
+than autograd or torch operations; it is handed to the optimizer as tensors through
 ``.grad``, so any ``torch.optim.Optimizer`` class can be trained.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from .airfoil import AirfoilData
+from .optimizers._arrays import Array
 from .optimizers._checks import check_whole
 
 LOSS_LIMIT = 1e6
@@ -55,19 +57,23 @@ class LossCurve:
         return f"loss: {self.final_loss:.3f}, {self.seconds / epochs:.3f} sec/epoch"
 
 
-def squared_loss(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> float:
-    """Mean of ``(X w + b - y)² / 2``."""
+def squared_loss(X: Array, y: Array, w: Array, b: Array) -> float:
+    """Mean of ``(X w + b - y)² / 2`` (NumPy arrays or tensors)."""
     residual = X @ w + b - y
     return float((residual @ residual) / (2 * len(y)))
 
 
-def linear_regression_gradient(
-    X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def linear_regression_gradient(X: Array, y: Array, w: Array, b: Array) -> tuple[Array, Array]:
     """Gradients of the mean squared loss ``(X w + b - y)² / 2`` with respect to ``w`` and
-    ``b``."""
+    ``b`` (NumPy arrays or tensors, returned as the same kind)."""
     residual = X @ w + b - y
     return X.T @ residual / len(y), residual.mean().reshape(1)
+
+
+def _arrays(*tensors: torch.Tensor) -> list[np.ndarray]:
+    """Zero-copy NumPy views of the parameters, taken afresh each time (an optimizer may
+    give a parameter new memory)."""
+    return [t.detach().numpy() for t in tensors]
 
 
 def _is_diverged(loss: float) -> bool:
@@ -100,7 +106,7 @@ def train_linear_regression(
     check_whole("epochs", epochs, 0)
     check_whole("record_every", record_every, 1)
     hyperparameters = dict(hyperparameters or {})
-    X, y = data.X, data.y
+    X, y = data.X.numpy(), data.y.numpy()
     n = len(y)
     generator = torch.Generator().manual_seed(seed)
     w = torch.normal(0.0, 0.01, size=(X.shape[1],), generator=generator).requires_grad_(True)
@@ -108,28 +114,31 @@ def train_linear_regression(
     optimizer = optimizer_class([w, b], **hyperparameters)
 
     recorded_epochs = [0.0]
-    losses = [squared_loss(X, y, w.detach(), b.detach())]
+    losses = [squared_loss(X, y, *_arrays(w, b))]
     diverged_at = 0.0 if _is_diverged(losses[0]) else None
     seen = 0
     seconds = 0.0
-    for _ in range(epochs if diverged_at is None else 0):
-        order = torch.randperm(n, generator=generator)
-        for start in range(0, n, batch_size):
-            tic = time.perf_counter()
-            batch = order[start : start + batch_size]
-            w.grad, b.grad = linear_regression_gradient(X[batch], y[batch], w.detach(), b.detach())
-            optimizer.step()
-            seconds += time.perf_counter() - tic
-            seen += len(batch)
-            # Every record_every examples, and always after the last step.
-            if seen // record_every > (seen - len(batch)) // record_every or seen == n * epochs:
-                recorded_epochs.append(seen / n)
-                losses.append(squared_loss(X, y, w.detach(), b.detach()))
-                if _is_diverged(losses[-1]):
-                    diverged_at = seen / n
-                    break
-        if diverged_at is not None:
-            break
+    # A diverging run overflows to inf on the way: that is reported in the curve, not warned.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(epochs if diverged_at is None else 0):
+            order = torch.randperm(n, generator=generator).numpy()
+            for start in range(0, n, batch_size):
+                tic = time.perf_counter()
+                batch = order[start : start + batch_size]
+                grad_w, grad_b = linear_regression_gradient(X[batch], y[batch], *_arrays(w, b))
+                w.grad, b.grad = torch.from_numpy(grad_w), torch.from_numpy(grad_b)
+                optimizer.step()
+                seconds += time.perf_counter() - tic
+                seen += len(batch)
+                # Every record_every examples, and always after the last step.
+                if seen // record_every > (seen - len(batch)) // record_every or seen == n * epochs:
+                    recorded_epochs.append(seen / n)
+                    losses.append(squared_loss(X, y, *_arrays(w, b)))
+                    if _is_diverged(losses[-1]):
+                        diverged_at = seen / n
+                        break
+            if diverged_at is not None:
+                break
     return LossCurve(
         epochs=np.array(recorded_epochs),
         losses=np.array(losses),
