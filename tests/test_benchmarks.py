@@ -1,0 +1,30 @@
+"""The benchmark scripts run to the end and print every row. Their timings are not asserted
+here (shared 2-core machines are too noisy: the scripts report medians and ratios); this only
+keeps the scripts from breaking unnoticed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_optimizer_benchmark_prints_every_optimizer_and_a_verdict(airfoil_path):
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_optimizers.py", "--repeats", "1", "--data", str(airfoil_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1 means a target missed, not a crash
+    for label in ("SGD momentum", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"):
+        assert result.stdout.count(f"\n{label} ") == 2, result.stdout  # step() and trainer tables
+    assert "all targets met" in result.stdout or "target(s) missed" in result.stdout
+
+
+def test_slider_benchmark_prints_both_events_and_the_reference(airfoil_path):
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_sliders.py"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode in (0, 1), result.stderr
+    for row in ("(a) trajectory", "(b) loss curve", "reference: full re-plot"):
+        assert row in result.stdout, result.stdout
