@@ -376,6 +376,12 @@ class _BlitFigure:
         """The lines that show a run (cleared when there is none)."""
         raise NotImplementedError
 
+    @property
+    def message(self) -> str:
+        """The text shown in the axes ("diverged at step 7", "diverged at epoch 0.13"), ""
+        when all is well."""
+        return self._message.get_text()
+
     def show_message(self, text: str, title: str = "") -> None:
         """Clear the drawn runs and show only ``text`` (e.g. why a run could not start); the
         legend stays, so the layout does not jump."""
@@ -447,11 +453,6 @@ class TrajectoryFigure(_BlitFigure):
         self._message = _trajectory_message_text(self.axes, animated=True)
         self._cache_background()
 
-    @property
-    def message(self) -> str:
-        """The text shown in the axes ("diverged at step 7"), "" when all is well."""
-        return self._message.get_text()
-
     def _animated_artists(self) -> list[Any]:
         return [self.baseline_line, self.path_line, self._minima, self._message, self._title]
 
@@ -506,11 +507,6 @@ class LossCurveFigure(_BlitFigure):
         self.curve_line = _loss_line(self.axes, baseline=False, animated=True)
         self._message = _loss_message_text(self.axes, animated=True)
         self._cache_background()
-
-    @property
-    def message(self) -> str:
-        """The text shown in the axes ("diverged at epoch 0.13"), "" when all is well."""
-        return self._message.get_text()
 
     def _animated_artists(self) -> list[Any]:
         return [self.baseline_line, self.curve_line, self._message, self._title]

@@ -221,11 +221,11 @@ def test_figure_classes_leave_pyplot_and_rcparams_alone():
     assert dict(matplotlib.rcParams) == settings_before
 
 
-def test_importing_optim_lib_imports_neither_matplotlib_nor_ipywidgets():
-    code = (
-        "import sys, optim_lib; optim_lib.run_trajectory; "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
-    )
+@pytest.mark.parametrize(
+    "imports", ["import optim_lib; optim_lib.run_trajectory", "import optim_lib.exercises"], ids=["optim_lib", "checker"]
+)
+def test_importing_the_math_imports_neither_matplotlib_nor_ipywidgets(imports):
+    code = f"import sys; {imports}; print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
