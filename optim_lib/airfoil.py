@@ -22,10 +22,13 @@ import tempfile
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .live.regression import Moments, pack_rows, second_moments
 
 FILENAME = "airfoil_self_noise.dat"
 SHA1 = "76e5be1548fd8222e5074cf0faae75edff8cf93f"
@@ -59,6 +62,21 @@ class AirfoilData:
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @cached_property
+    def rows(self) -> tuple[list[list[float]], list[float]]:
+        """``X`` and ``y`` as Python floats (the float32 values, exactly), for the
+        plain-Python trainer that the kernel and the browser share."""
+        return self.X.tolist(), self.y.tolist()
+
+    @cached_property
+    def moments(self) -> Moments:
+        """The data's second moments, from which the trainer computes the full-data loss."""
+        return second_moments(*self.rows)
+
+    def to_bytes(self) -> bytes:
+        """The rows as the website's worker reads them (:func:`~optim_lib.live.regression.pack_rows`)."""
+        return pack_rows(*self.rows)
 
 
 def default_cache_dir() -> Path:

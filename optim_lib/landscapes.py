@@ -2,17 +2,18 @@
 
 Each landscape knows its formula, its gradient, a default start, a plot box that shows
 the interesting part, and where its minimum is. ``f`` and ``grad`` work elementwise on
-floats or NumPy arrays (so a contour plot can evaluate a whole grid).
+floats or NumPy arrays (so a contour plot can evaluate a whole grid). This module imports
+no NumPy: the website's live explorers run it in the reader's browser.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
-
-ArrayLike = float | np.ndarray
+ArrayLike = Any
+"""A float or a NumPy array: the formulas are plain arithmetic."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ A run that blows up or leaves the plot keeps the plot's limits and says so in th
 
 from __future__ import annotations
 
+import base64
 import io
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,6 +32,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from .landscapes import Landscape
+from .live import text
 from .training import LossCurve
 from .trajectories import Trajectory
 
@@ -53,94 +54,41 @@ DPI = 100
 
 _CONTOUR_GRID = 200
 _CONTOUR_LEVELS = 12
-_TITLE_WIDTH = 72
-_MESSAGE_WIDTH = 48
 
 
-# --- Text shared by the one-off plots and the figure classes -------------------------------
+# --- Text shared by the one-off plots, the figure classes and the website -------------------
+# (optim_lib.live.text: the browser's live explorers say exactly what these figures say)
 
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float, np.floating, np.integer)):
-        return f"{value:.4g}"
-    if isinstance(value, (tuple, list)):
-        return "(" + ", ".join(_format_value(v) for v in value) + ")"
-    return str(value)
-
-
-def describe_run(optimizer: str, hyperparameters: Mapping[str, Any]) -> str:
-    """``"Adam: lr=0.1, betas=(0.9, 0.999)"``: the optimizer and the hyperparameters it
-    was given (``"Adam (defaults)"`` when none)."""
-    if not hyperparameters:
-        return f"{optimizer} (defaults)"
-    settings = ", ".join(f"{name}={_format_value(value)}" for name, value in hyperparameters.items())
-    return f"{optimizer}: {settings}"
-
-
-def _wrap_title(text: str) -> str:
-    return "\n".join(textwrap.wrap(text, _TITLE_WIDTH)) or text
-
-
-def _baseline_label(optimizer: str, hyperparameters: Mapping[str, Any]) -> str:
-    return f"baseline {describe_run(optimizer, hyperparameters)}"
-
-
-def loss_title(optimizer: str, hyperparameters: Mapping[str, Any], batch_size: int) -> str:
-    """A loss curve's title: the run, and the batch size."""
-    return f"{describe_run(optimizer, hyperparameters)}; batch size {batch_size}"
+describe_run = text.describe_run
+loss_title = text.loss_title
+_wrap_title = text.wrap_title
+_wrap_message = text.wrap_message
+_with_baseline_message = text.with_baseline_message
+_baseline_label = text.baseline_label
 
 
 def _loss_title(curve: LossCurve) -> str:
     return loss_title(curve.optimizer, curve.hyperparameters, curve.batch_size)
 
 
-def _wrap_message(text: str) -> str:
-    return "\n".join(
-        "\n".join(textwrap.wrap(line, _MESSAGE_WIDTH)) or line for line in text.splitlines()
-    )
-
-
 def left_plot_at(trajectory: Trajectory) -> int | None:
     """The first step whose point lies outside the landscape's plot box, if any."""
     landscape = trajectory.landscape
-    x1, x2 = trajectory.path[:, 0], trajectory.path[:, 1]
-    inside = (
-        (landscape.x1_range[0] <= x1) & (x1 <= landscape.x1_range[1])
-        & (landscape.x2_range[0] <= x2) & (x2 <= landscape.x2_range[1])
-    )
-    outside = np.flatnonzero(~inside)
-    return int(outside[0]) if len(outside) else None
+    return text.left_box_at(trajectory.path.tolist(), landscape.x1_range, landscape.x2_range)
 
 
 def trajectory_message(trajectory: Trajectory) -> str:
     """``"diverged at step 7"``, ``"left the plot at step 3"``, or ``""`` for a run that
     stays in the plot."""
-    if trajectory.diverged_at is not None:
-        return f"diverged at step {trajectory.diverged_at}"
-    step = left_plot_at(trajectory)
-    if step is not None:
-        return f"left the plot at step {step}"
-    return ""
+    landscape = trajectory.landscape
+    return text.trajectory_message(trajectory.path.tolist(), trajectory.diverged_at, landscape.x1_range,
+                                   landscape.x2_range)
 
 
 def loss_curve_message(curve: LossCurve, top: float = math.inf) -> str:
     """``"diverged at epoch 0.13"``; else ``"left the plot at epoch 0.27"`` if a loss went
     above ``top`` (the plot's upper limit); else ``""``."""
-    if curve.diverged_at is not None:
-        return f"diverged at epoch {curve.diverged_at:.2f}"
-    above = np.flatnonzero(curve.losses > top)
-    if len(above):
-        return f"left the plot at epoch {curve.epochs[above[0]]:.2f}"
-    return ""
-
-
-def _with_baseline_message(message: str, baseline_message: str) -> str:
-    lines = [message] if message else []
-    if baseline_message:
-        lines.append(f"baseline {baseline_message}")
-    return "\n".join(lines)
+    return text.loss_curve_message(curve.epochs.tolist(), curve.losses.tolist(), curve.diverged_at, top)
 
 
 def _finite_curve(curve: LossCurve) -> tuple[np.ndarray, np.ndarray]:
@@ -348,13 +296,16 @@ class _BlitFigure:
         self.axes = self.figure.add_subplot()
         self._legend: Legend | None = None
         self._legend_labels: tuple[str, ...] = ()
-        self._title = self.axes.set_title(" ", fontsize="medium", animated=True)
-        self._title_lines = 1
+        # Room for a two-line title from the start: the website's live figure keeps the
+        # layout of this background, so a title that wraps must already fit.
+        self._title = self.axes.set_title(" \n ", fontsize="medium", animated=True)
+        self._title_lines = 2
         self._background: Any = None
 
     @property
     def title(self) -> str:
-        return self._title.get_text()
+        """The title as wrapped (without the blank lines that keep its room)."""
+        return self._title.get_text().rstrip("\n")
 
     def _set_title(self, text: str) -> None:
         """Set the title; a title that wraps onto more (or fewer) lines than the last one
@@ -418,6 +369,40 @@ class _BlitFigure:
         for artist in self._animated_artists():
             self.figure.draw_artist(artist)
 
+    def background_png(self) -> bytes:
+        """The cached background alone (no run, title or message), as PNG bytes."""
+        self.canvas.restore_region(self._background)
+        background = self.png()
+        self._redraw()
+        return background
+
+    def web_geometry(self) -> dict[str, Any]:
+        """Where things are in :meth:`background_png`, in its pixels (origin top left):
+        what the website's live explorer needs to draw a run over it."""
+        width, height = self.canvas.get_width_height()
+        box = self.axes.get_window_extent()
+        points = self.figure.dpi / 72  # pixels per point
+        title_x, title_y = self._title.get_transform().transform(self._title.get_position())
+        message_x, message_y = self._message.get_transform().transform(self._message.get_position())
+        return {
+            "width": width,
+            "height": height,
+            "axes": [float(box.x0), float(height - box.y1), float(box.width), float(box.height)],
+            "xlim": [float(v) for v in self.axes.get_xlim()],
+            "ylim": [float(v) for v in self.axes.get_ylim()],
+            "title": {"x": float(title_x), "y": float(height - title_y), "lines": self._title_lines,
+                      "size": float(self._title.get_fontsize() * points)},
+            "message": {"x": float(message_x), "y": float(height - message_y),
+                        "ha": self._message.get_horizontalalignment(), "va": self._message.get_verticalalignment(),
+                        "size": float(self._message.get_fontsize() * points), "color": MESSAGE_COLOR},
+            "lines": {role: _line_style(line, points) for role, line in self._web_lines().items()},
+            "background": "data:image/png;base64," + base64.b64encode(self.background_png()).decode(),
+        }
+
+    def _web_lines(self) -> dict[str, Line2D]:
+        """The lines the website draws, by role (``"path"``, ``"baseline"``)."""
+        raise NotImplementedError
+
     def png(self) -> bytes:
         """The figure as it is now, as PNG bytes (fast, lightly compressed)."""
         width, height = self.canvas.get_width_height()
@@ -430,6 +415,29 @@ class _BlitFigure:
 
     def _repr_png_(self) -> bytes:
         return self.png()
+
+
+def _line_style(line: Line2D, points: float) -> dict[str, Any]:
+    """A line's look in CSS terms, sizes in pixels."""
+    dashes = line._dash_pattern[1] if line.get_linestyle() not in ("-", "solid") else None  # (offset, on-off)
+    return {
+        "color": line.get_color(),
+        "alpha": 1.0 if line.get_alpha() is None else float(line.get_alpha()),
+        "width": float(line.get_linewidth() * points),
+        "dash": [float(d * points) for d in dashes] if dashes else [],
+        "marker_radius": float(line.get_markersize() * points / 2) if line.get_marker() not in (None, "None", "") else 0.0,
+    }
+
+
+def _star(radius: float) -> list[list[float]]:
+    """Matplotlib's '*' marker: a five-pointed star (inner radius 0.381966 of the outer), as
+    pixel offsets from its centre, y down."""
+    corners = []
+    for k in range(10):
+        r = radius if k % 2 == 0 else radius * 0.381966
+        angle = math.pi / 2 + k * math.pi / 5
+        corners.append([r * math.cos(angle), -r * math.sin(angle)])
+    return corners
 
 
 class TrajectoryFigure(_BlitFigure):
@@ -455,6 +463,19 @@ class TrajectoryFigure(_BlitFigure):
 
     def _animated_artists(self) -> list[Any]:
         return [self.baseline_line, self.path_line, self._minima, self._message, self._title]
+
+    def _web_lines(self) -> dict[str, Line2D]:
+        return {"path": self.path_line, "baseline": self.baseline_line}
+
+    def web_geometry(self) -> dict[str, Any]:
+        geometry = super().web_geometry()
+        height = geometry["height"]
+        minima = self.axes.transData.transform(np.array(self.landscape.minima, dtype=float).reshape(-1, 2))
+        points = self.figure.dpi / 72
+        geometry["minima"] = {"points": [[float(x), float(height - y)] for x, y in minima],
+                              "star": _star(self._minima.get_markersize() * points / 2),
+                              "color": self._minima.get_color()}
+        return geometry
 
     def _data_lines(self) -> list[Line2D]:
         return [self.path_line, self.baseline_line]
@@ -510,6 +531,9 @@ class LossCurveFigure(_BlitFigure):
 
     def _animated_artists(self) -> list[Any]:
         return [self.baseline_line, self.curve_line, self._message, self._title]
+
+    def _web_lines(self) -> dict[str, Line2D]:
+        return {"path": self.curve_line, "baseline": self.baseline_line}
 
     def _data_lines(self) -> list[Line2D]:
         return [self.curve_line, self.baseline_line]

@@ -3,10 +3,15 @@
 The setup of Dive into Deep Learning's optimization chapter: a linear model
 ``y_hat = X w + b`` with ``w ~ N(0, 0.01²)`` and ``b = 0``, the squared loss
 ``(y_hat - y)² / 2`` averaged over a minibatch, and the full-data loss recorded every
-``record_every`` examples. The gradient is written out by hand (it is two lines for a
-linear model) and computed in NumPy, which on 10 × 5 minibatches is several times faster
-than autograd or torch operations; it is handed to the optimizer as tensors through
-``.grad``, so any ``torch.optim.Optimizer`` class can be trained.
+``record_every`` examples.
+
+For optim_lib's classes the trainer is :func:`optim_lib.live.regression.train`: the class's
+own update rule, coordinate by coordinate on Python floats, the minibatch gradient written
+out (two lines for a linear model) and the full-data loss from the data's second moments.
+The website runs that same function in the reader's browser, on the same rows, initial
+weights and minibatch order, and draws the same curve. Any other ``torch.optim.Optimizer``
+class is trained the classic way, with the gradient handed to it through ``.grad`` (in
+float32, the data's precision), from the same start and in the same order.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ import numpy as np
 import torch
 
 from .airfoil import AirfoilData
-from .optimizers._arrays import Array
-from .optimizers._checks import check_whole
+from .live import text
+from .live.regression import LOSS_LIMIT, train
+from .optimizers.base import RuleOptimizer, plain_hyperparameters
+from .rules._arrays import Array
+from .rules._checks import check_whole
 
-LOSS_LIMIT = 1e6
-"""A run counts as diverged once the loss exceeds this, or is not finite."""
+__all__ = ["LOSS_LIMIT", "LossCurve", "train_linear_regression", "squared_loss", "linear_regression_gradient",
+           "starting_point"]
 
 
 @dataclass(frozen=True)
@@ -49,12 +57,7 @@ class LossCurve:
 
     def summary(self) -> str:
         """Dive into Deep Learning's one-line summary."""
-        if self.diverged_at is not None:
-            return f"diverged at epoch {self.diverged_at:.2f}"
-        epochs = float(self.epochs[-1])  # the last step is always recorded
-        if epochs == 0:
-            return f"loss: {self.final_loss:.3f} (no training)"
-        return f"loss: {self.final_loss:.3f}, {self.seconds / epochs:.3f} sec/epoch"
+        return text.loss_summary(self.epochs, self.losses, self.seconds, self.diverged_at)
 
 
 def squared_loss(X: Array, y: Array, w: Array, b: Array) -> float:
@@ -68,6 +71,16 @@ def linear_regression_gradient(X: Array, y: Array, w: Array, b: Array) -> tuple[
     ``b`` (NumPy arrays or tensors, returned as the same kind)."""
     residual = X @ w + b - y
     return X.T @ residual / len(y), residual.mean().reshape(1)
+
+
+def starting_point(seed: int, features: int, n: int, epochs: int) -> tuple[list[float], list[list[int]]]:
+    """The initial ``theta = (w..., b)`` and each epoch's minibatch order for ``seed``:
+    ``w ~ N(0, 0.01²)``, ``b = 0``, then a random permutation of the ``n`` examples per
+    epoch, all drawn from one seeded torch generator (so the website can be handed them)."""
+    generator = torch.Generator().manual_seed(seed)
+    w = torch.normal(0.0, 0.01, size=(features,), generator=generator)
+    orders = [torch.randperm(n, generator=generator).tolist() for _ in range(epochs)]
+    return [*w.tolist(), 0.0], orders
 
 
 def _arrays(*tensors: torch.Tensor) -> list[np.ndarray]:
@@ -106,22 +119,46 @@ def train_linear_regression(
     check_whole("epochs", epochs, 0)
     check_whole("record_every", record_every, 1)
     hyperparameters = dict(hyperparameters or {})
+    n, features = data.X.shape
+    theta0, orders = starting_point(seed, features, n, epochs)
+    w = torch.tensor(theta0[:-1], dtype=data.X.dtype, requires_grad=True)
+    b = torch.tensor(theta0[-1:], dtype=data.X.dtype, requires_grad=True)
+    optimizer = optimizer_class([w, b], **hyperparameters)  # checks the hyperparameters
+    group = optimizer.param_groups[0]
+    if isinstance(optimizer, RuleOptimizer) and optimizer.rule_for(group).elementwise:
+        rows, targets = data.rows
+        curve = train(optimizer.rule_for(group), plain_hyperparameters(group), rows, targets, theta0, orders,
+                      batch_size=batch_size, record_every=record_every, moments=data.moments)
+        recorded, losses, seconds, diverged_at = curve.epochs, curve.losses, curve.seconds, curve.diverged_at
+    else:
+        recorded, losses, seconds, diverged_at = _train_torch(optimizer, w, b, data, orders, batch_size,
+                                                              record_every)
+    return LossCurve(
+        epochs=np.array(recorded),
+        losses=np.array(losses),
+        seconds=seconds,
+        optimizer=optimizer_class.__name__,
+        hyperparameters=hyperparameters,
+        batch_size=batch_size,
+        diverged_at=diverged_at,
+    )
+
+
+def _train_torch(optimizer: torch.optim.Optimizer, w: torch.Tensor, b: torch.Tensor, data: AirfoilData,
+                 orders: list[list[int]], batch_size: int,
+                 record_every: int) -> tuple[list[float], list[float], float, float | None]:
+    """Any torch.optim class: the gradient computed in NumPy, handed over through ``.grad``."""
     X, y = data.X.numpy(), data.y.numpy()
     n = len(y)
-    generator = torch.Generator().manual_seed(seed)
-    w = torch.normal(0.0, 0.01, size=(X.shape[1],), generator=generator).requires_grad_(True)
-    b = torch.zeros(1, requires_grad=True)
-    optimizer = optimizer_class([w, b], **hyperparameters)
-
-    recorded_epochs = [0.0]
+    recorded = [0.0]
     losses = [squared_loss(X, y, *_arrays(w, b))]
     diverged_at = 0.0 if _is_diverged(losses[0]) else None
     seen = 0
     seconds = 0.0
     # A diverging run overflows to inf on the way: that is reported in the curve, not warned.
     with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(epochs if diverged_at is None else 0):
-            order = torch.randperm(n, generator=generator).numpy()
+        for order in orders if diverged_at is None else ():
+            order = np.array(order)
             for start in range(0, n, batch_size):
                 tic = time.perf_counter()
                 batch = order[start : start + batch_size]
@@ -131,20 +168,9 @@ def train_linear_regression(
                 seconds += time.perf_counter() - tic
                 seen += len(batch)
                 # Every record_every examples, and always after the last step.
-                if seen // record_every > (seen - len(batch)) // record_every or seen == n * epochs:
-                    recorded_epochs.append(seen / n)
+                if seen // record_every > (seen - len(batch)) // record_every or seen == n * len(orders):
+                    recorded.append(seen / n)
                     losses.append(squared_loss(X, y, *_arrays(w, b)))
                     if _is_diverged(losses[-1]):
-                        diverged_at = seen / n
-                        break
-            if diverged_at is not None:
-                break
-    return LossCurve(
-        epochs=np.array(recorded_epochs),
-        losses=np.array(losses),
-        seconds=seconds,
-        optimizer=optimizer_class.__name__,
-        hyperparameters=hyperparameters,
-        batch_size=batch_size,
-        diverged_at=diverged_at,
-    )
+                        return recorded, losses, seconds, seen / n
+    return recorded, losses, seconds, diverged_at

@@ -2,8 +2,9 @@
 
 ``run_trajectory(Adagrad, {"lr": 0.4})`` reproduces Dive into Deep Learning's trace on
 f(x) = 0.1 x1² + 2 x2² from (-5, -2). Any ``torch.optim.Optimizer`` class works; for
-optim_lib's own classes the runner calls the class's update rule directly on NumPy arrays
-(the same function the class uses, without torch's per-step overhead), which is what
+optim_lib's own classes the runner calls the class's update rule directly, coordinate by
+coordinate on plain floats (:func:`optim_lib.live.trajectory.run_2d`: the same function the
+website runs in the reader's browser, without torch's per-step overhead), which is what
 makes a slider feel instant.
 """
 
@@ -17,11 +18,12 @@ import numpy as np
 import torch
 
 from .landscapes import QUADRATIC, Landscape
-from .optimizers._checks import check_whole
-from .optimizers.base import RuleOptimizer
+from .live import text
+from .live.trajectory import DIVERGENCE_LIMIT, run_2d
+from .optimizers.base import RuleOptimizer, plain_hyperparameters
+from .rules._checks import check_whole
 
-DIVERGENCE_LIMIT = 1e6
-"""A run counts as diverged once a coordinate exceeds this in size, or is not finite."""
+__all__ = ["DIVERGENCE_LIMIT", "Trajectory", "run_trajectory"]
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,7 @@ class Trajectory:
 
     def summary(self) -> str:
         """The final point the way Dive into Deep Learning prints it."""
-        steps = len(self.path) - 1
-        x1, x2 = self.final
-        text = f"epoch {steps}, x1 {x1:f}, x2 {x2:f}"
-        if self.diverged_at is not None:
-            text += f" (diverged at step {self.diverged_at})"
-        return text
+        return text.trajectory_summary(self.final, len(self.path) - 1, self.diverged_at)
 
 
 def _is_diverged(x: np.ndarray) -> bool:
@@ -87,12 +84,16 @@ def run_trajectory(
     # Constructing the optimizer checks the hyperparameters, for both kinds of class.
     parameter = torch.tensor(x0, requires_grad=True)
     optimizer = optimizer_class([parameter], **hyperparameters)
-    if isinstance(optimizer, RuleOptimizer):
-        points, diverged_at = _run_rule(optimizer, landscape, x0, steps)
+    group = optimizer.param_groups[0]
+    if isinstance(optimizer, RuleOptimizer) and optimizer.rule_for(group).elementwise:
+        points, diverged_at = run_2d(optimizer.rule_for(group), plain_hyperparameters(group), landscape.grad,
+                                     tuple(x0), steps)
+    elif isinstance(optimizer, RuleOptimizer):
+        points, diverged_at = _run_rule_on_arrays(optimizer, landscape, x0, steps)
     else:
         points, diverged_at = _run_torch(optimizer, parameter, landscape, x0, steps)
     return Trajectory(
-        path=np.array(points),
+        path=np.array(points, dtype=np.float64),
         landscape=landscape,
         optimizer=optimizer_class.__name__,
         hyperparameters=hyperparameters,
@@ -100,18 +101,20 @@ def run_trajectory(
     )
 
 
-def _run_rule(
+def _run_rule_on_arrays(
     optimizer: RuleOptimizer, landscape: Landscape, x0: np.ndarray, steps: int
 ) -> tuple[list[np.ndarray], int | None]:
+    """A rule that is not elementwise (it mixes the coordinates) runs on the whole point."""
     group = optimizer.param_groups[0]
-    arguments = optimizer.rule_arguments(group)
-    state = optimizer.initial_state(x0, group)
+    rule = optimizer.rule_for(group)
+    arguments = rule.arguments(plain_hyperparameters(group))
+    state = rule.initial_state(x0, group)
     x = x0
     points = [x0]
     with np.errstate(all="ignore"):
         for step in range(1, steps + 1):
             g = np.array(landscape.grad(x[0], x[1]))
-            x, state = optimizer.update(x, g, state, **arguments)
+            x, state = rule.update(x, g, state, **arguments)
             if _is_diverged(x):
                 return points, step
             points.append(x)

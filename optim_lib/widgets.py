@@ -15,42 +15,31 @@ The sliders of every algorithm are in one table, :data:`CONTROLS`.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import inspect
-import math
+import json
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
 import torch
 
 from .airfoil import AirfoilData, load_airfoil
-from .landscapes import QUADRATIC, Landscape
+from .landscapes import LANDSCAPES, QUADRATIC, Landscape
+from .live import controls as live_controls
+from .live.controls import Control, Slider, options_slider, slider_for, steps_slider
 from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
-from .optimizers._checks import check_whole
+from .optimizers.base import RuleOptimizer
 from .plotting import LossCurveFigure, TrajectoryFigure, describe_run, loss_title
+from .rules import RULES
+from .rules._checks import check_whole
 from .trajectories import Trajectory, run_trajectory
-from .training import LossCurve, train_linear_regression
+from .training import LossCurve, starting_point, train_linear_regression
 
 Baseline = tuple[type[torch.optim.Optimizer], Mapping[str, Any] | None]
 """An optimizer class and its hyperparameters, run unchanged next to the explored one."""
-
-
-@dataclass(frozen=True)
-class Control:
-    """One hyperparameter's widget: a linear slider, a log slider or a checkbox.
-
-    ``name`` is the constructor's keyword, except ``beta1``/``beta2``, which are packed into
-    Adam's ``betas`` tuple. A log slider's ``low``/``high`` are values (``1e-4``, ``10``)
-    and its ``step`` is in powers of ten.
-    """
-
-    name: str
-    description: str
-    kind: str
-    low: float = 0.0
-    high: float = 1.0
-    step: float = 0.01
 
 
 LR = Control("lr", "lr η", "log", 1e-4, 10.0, 0.05)
@@ -74,6 +63,10 @@ CONTROLS: dict[type[torch.optim.Optimizer], tuple[Control, ...]] = {
 same name gets the same sliders."""
 
 MAX_STEPS = 100
+SEED = 0
+"""The loss-curve explorers' seed (initial weights and minibatch order)."""
+RECORD_EVERY = 200
+"""Examples between two recorded losses on the loss-curve explorers."""
 BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 """The batch-size slider's stops (below the data size), then full batch."""
 
@@ -127,50 +120,24 @@ def _initial_values(
     return values, fixed
 
 
-def _off_grid(value: float, low: float, step: float) -> bool:
-    offset = (value - low) % step
-    return min(offset, step - offset) > 1e-9 * step
-
-
-def _make_widget(control: Control, value: Any, continuous_update: bool) -> widgets.ValueWidget:
-    """The widget for ``control`` starting at ``value``; the range widens to include it
-    (a slider would silently clip a value outside its range)."""
-    if control.kind == "checkbox":
-        if not isinstance(value, bool):
-            raise ValueError(f"{control.name} must be True or False; got {value!r}")
-        return widgets.Checkbox(value=value, description=control.description, indent=True,
-                                style=_STYLE, layout=_LAYOUT)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{control.name} must be a finite number; got {value!r}")
-    common = dict(description=control.description, continuous_update=continuous_update,
-                  style=_STYLE, layout=_LAYOUT)
-    if control.kind == "log":
-        if not value > 0:
-            raise ValueError(f"{control.name} must be positive to be set on a log slider; got {value!r}")
-        # A slider only takes values on its grid (min + k * step): put the grid through the
-        # starting value, or the widget snaps 0.4 to 0.398 and the run is not the one asked for.
-        exponent = math.log10(value)
-        low = exponent - control.step * math.ceil((exponent - math.log10(control.low)) / control.step - 1e-9)
-        high = exponent + control.step * math.ceil((math.log10(control.high) - exponent) / control.step - 1e-9)
-        return widgets.FloatLogSlider(
-            value=value, base=10, step=control.step, readout_format=".3g",
-            min=min(low, exponent - control.step), max=max(high, exponent + control.step), **common,
-        )
-    if control.kind == "linear":
-        # The grid (min + k * step) must pass through the starting value: refine the step
-        # (0.001 on a 0.01 grid) up to a thousandth, else start the grid at the value's offset.
-        step, low = control.step, control.low
-        while _off_grid(value, low, step) and step > control.step / 1000:
-            step /= 10
-        if _off_grid(value, low, step):
-            step = control.step
-            low = value if value < low else low + (value - low) % step
-        decimals = max(0, -math.floor(math.log10(step)))
-        return widgets.FloatSlider(
-            value=value, min=min(low, value), max=max(control.high, value),
-            step=step, readout_format=f".{decimals}f", **common,
-        )
-    raise ValueError(f"unknown control kind {control.kind!r} for {control.name}")
+def _make_widget(slider: Slider, continuous_update: bool) -> widgets.ValueWidget:
+    """The ipywidget of ``slider``: the grid, range and starting value the website's
+    explorer offers too (both come from :func:`~optim_lib.live.controls.slider_for`)."""
+    common = dict(description=slider.description, style=_STYLE, layout=_LAYOUT)
+    if slider.kind == "checkbox":
+        return widgets.Checkbox(value=slider.value, indent=True, **common)
+    common["continuous_update"] = continuous_update
+    if slider.kind == "log":
+        return widgets.FloatLogSlider(value=slider.value, base=10, step=slider.step, min=slider.low,
+                                      max=slider.high, readout_format=slider.readout_format, **common)
+    if slider.kind == "linear":
+        return widgets.FloatSlider(value=slider.value, min=slider.low, max=slider.high, step=slider.step,
+                                   readout_format=slider.readout_format, **common)
+    if slider.kind == "int":
+        return widgets.IntSlider(value=slider.value, min=int(slider.low), max=int(slider.high), **common)
+    if slider.kind == "options":
+        return widgets.SelectionSlider(options=list(slider.options), value=slider.value, **common)
+    raise ValueError(f"unknown slider kind {slider.kind!r} for {slider.name}")
 
 
 def _check_baseline(baseline: Any) -> Baseline | None:
@@ -193,6 +160,34 @@ def _ipython_is_running() -> bool:
     return get_ipython() is not None
 
 
+def _web_optimizer(optimizer_class: type[torch.optim.Optimizer]) -> dict[str, Any] | None:
+    """The constructor's defaults (torch's names) of an optim_lib class whose elementwise
+    rule the browser can run, or ``None``."""
+    if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, RuleOptimizer)
+            and RULES.get(optimizer_class.__name__) is optimizer_class.rule and optimizer_class.rule.elementwise):
+        return None
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(optimizer_class).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+class _WidgetWithWebVersion:
+    """The sliders' widget, with an HTML version for the built book: Jupyter renders the
+    widget view; the book's builder is told to prefer the HTML (``nb_mime_priority_overrides``
+    in _config.yml), so a page never shows ipywidgets that no kernel drives."""
+
+    def __init__(self, widget: widgets.Widget, html_version: str) -> None:
+        self.widget = widget
+        self.html_version = html_version
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        return {**data, "text/html": self.html_version}
+
+
 class _Explorer:
     """What both explorers share: the sliders, the outputs and the update on a change.
 
@@ -207,7 +202,7 @@ class _Explorer:
         self,
         optimizer_class: type[torch.optim.Optimizer],
         hyperparameters: Mapping[str, Any] | None,
-        extra_sliders: dict[str, widgets.ValueWidget],
+        extra_slider: Slider,
         continuous_update: bool,
         baseline: Baseline | None,
     ) -> None:
@@ -218,11 +213,14 @@ class _Explorer:
         self._baseline_result: Any = None
         self._controls = controls_for(optimizer_class)
         values, self._fixed = _initial_values(optimizer_class, hyperparameters, self._controls)
+        self._continuous_update = continuous_update
+        # One description of every slider, from which both the ipywidgets here and the
+        # website's live controls are made.
+        self.slider_specs: list[Slider] = [slider_for(control, values[control.name]) for control in self._controls]
+        self.slider_specs.append(extra_slider)
         self.sliders: dict[str, widgets.ValueWidget] = {
-            control.name: _make_widget(control, values[control.name], continuous_update)
-            for control in self._controls
+            spec.name: _make_widget(spec, continuous_update) for spec in self.slider_specs
         }
-        self.sliders.update(extra_sliders)
         self.widget = widgets.VBox(list(self.sliders.values()))
         self.summary = ""
         self.error: str | None = None
@@ -237,13 +235,8 @@ class _Explorer:
     def hyperparameters(self) -> dict[str, Any]:
         """The current values as constructor arguments (Adam's ``beta1``, ``beta2`` as
         ``betas``), with any given hyperparameters that have no slider."""
-        values: dict[str, Any] = {}
-        for control in self._controls:
-            if control.name == "beta1":
-                values["betas"] = (self.sliders["beta1"].value, self.sliders["beta2"].value)
-            elif control.name != "beta2":
-                values[control.name] = self.sliders[control.name].value
-        return {**values, **self._fixed}
+        names = [control.name for control in self._controls]
+        return live_controls.hyperparameters(names, {name: self.sliders[name].value for name in names}, self._fixed)
 
     def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
                     hyperparameters: Mapping[str, Any], setting: int) -> Any:
@@ -298,13 +291,73 @@ class _Explorer:
 
     def display(self) -> None:
         """Show the sliders, the summary and the figure; later slider moves update the
-        summary and the figure in place (here and in any earlier display)."""
+        summary and the figure in place (here and in any earlier display).
+
+        The sliders' output carries, besides the widget, an HTML version of the explorer for
+        the website (see :meth:`web_spec`): Jupyter shows the widget, the built book shows
+        live controls that run the same rules in the reader's browser."""
         from IPython.display import Image, Pretty, display
 
-        display(self.widget)
+        display(_WidgetWithWebVersion(self.widget, self.web_html()))
         summary = display(Pretty(self.summary), display_id=True)
         image = display(Image(data=self.figure.png(), format="png"), display_id=True)
         self._handles.append((summary, image))
+
+    # --- The website's version ------------------------------------------------------------
+
+    def _web_experiment(self) -> dict[str, Any] | None:
+        """What the browser needs to run this explorer's experiment, or ``None`` if it
+        cannot (subclasses)."""
+        raise NotImplementedError
+
+    def web_spec(self) -> dict[str, Any] | None:
+        """This explorer as the website runs it (by :func:`optim_lib.live.web.run`, in
+        Pyodide): the optimizer, its defaults and fixed settings, the sliders, the
+        experiment, the baseline and the figure's background and geometry. ``None`` where
+        the browser cannot run it: a class that is not one of optim_lib's elementwise rules
+        (a ``torch.optim`` class), or a landscape of your own."""
+        baseline = None
+        if self.baseline is not None:
+            baseline_class, baseline_hyperparameters = self.baseline
+            if _web_optimizer(baseline_class) is None:
+                return None
+            baseline = {"optimizer": baseline_class.__name__, "hyperparameters": dict(baseline_hyperparameters),
+                        "defaults": _web_optimizer(baseline_class)}
+        defaults = _web_optimizer(self.optimizer_class)
+        experiment = self._web_experiment()
+        if defaults is None or experiment is None:
+            return None
+        spec = {
+            "version": 1,
+            "id": f"optim-live-{uuid.uuid4().hex[:12]}",
+            "optimizer": self.optimizer_class.__name__,
+            "defaults": defaults,
+            "fixed": dict(self._fixed),
+            "sliders": [{**slider.to_dict(), "readout": slider.readout(slider.start)} for slider in self.slider_specs],
+            "continuous_update": self._continuous_update,
+            "baseline": baseline,
+            "summary": self.summary,
+            "figure": self.figure.web_geometry(),
+            **experiment,
+        }
+        try:
+            json.dumps(spec, allow_nan=False)
+        except (TypeError, ValueError):  # a fixed hyperparameter the page cannot carry (a tensor)
+            return None
+        return spec
+
+    def web_html(self) -> str:
+        """The HTML that the built book shows in place of the ipywidgets: the explorer's
+        :meth:`web_spec`, which the site's script turns into live controls; or, where the
+        browser cannot run it, a line saying where it runs live."""
+        spec = self.web_spec()
+        if spec is None:
+            return ('<div class="optim-live optim-live-static"><p class="optim-live-note">These sliders run '
+                    'live in Jupyter or Colab (the launch buttons at the top of the page); the figure below '
+                    'shows the default setting.</p></div>')
+        payload = json.dumps(spec, allow_nan=False).replace("</", "<\\/")
+        return (f'<div class="optim-live" id="{html.escape(spec["id"])}" data-kind="{spec["kind"]}">'
+                f'<script type="application/json" class="optim-live-spec">{payload}</script></div>')
 
     def _publish(self) -> None:
         if not self._handles:
@@ -347,11 +400,7 @@ class TrajectoryExplorer(_Explorer):
         baseline: Baseline | None = None,
     ) -> None:
         check_whole("steps", steps, 1)
-        steps_slider = widgets.IntSlider(
-            value=steps, min=1, max=max(MAX_STEPS, steps), description="steps",
-            continuous_update=True, style=_STYLE, layout=_LAYOUT,
-        )
-        super().__init__(optimizer_class, hyperparameters, {"steps": steps_slider},
+        super().__init__(optimizer_class, hyperparameters, steps_slider(steps, MAX_STEPS),
                          continuous_update=True, baseline=baseline)
         self.landscape = landscape
         self.figure = TrajectoryFigure(landscape)
@@ -371,6 +420,12 @@ class TrajectoryExplorer(_Explorer):
     def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
                     hyperparameters: Mapping[str, Any], setting: int) -> Trajectory:
         return run_trajectory(optimizer_class, hyperparameters, self.landscape, steps=setting)
+
+    def _web_experiment(self) -> dict[str, Any] | None:
+        names = [name for name, landscape in LANDSCAPES.items() if landscape is self.landscape]
+        if not names:
+            return None
+        return {"kind": "trajectory", "landscape": names[0], "start": list(self.landscape.start)}
 
 
 class LossCurveExplorer(_Explorer):
@@ -404,12 +459,8 @@ class LossCurveExplorer(_Explorer):
         if not isinstance(data, AirfoilData):
             raise ValueError(f"data must be AirfoilData (from load_airfoil); got {type(data).__name__}")
         options = sorted({size for size in BATCH_SIZES if size < len(data)} | {len(data), batch_size})
-        batch_slider = widgets.SelectionSlider(
-            options=options, value=batch_size, description="batch size",
-            continuous_update=False, style=_STYLE, layout=_LAYOUT,
-        )
-        super().__init__(optimizer_class, hyperparameters, {"batch_size": batch_slider},
-                         continuous_update=False, baseline=baseline)
+        batch_slider = options_slider("batch_size", "batch size", options, batch_size)
+        super().__init__(optimizer_class, hyperparameters, batch_slider, continuous_update=False, baseline=baseline)
         self.data = data
         self.epochs = epochs
         self.figure = LossCurveFigure(epochs=float(epochs))
@@ -429,7 +480,16 @@ class LossCurveExplorer(_Explorer):
     def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
                     hyperparameters: Mapping[str, Any], setting: int) -> LossCurve:
         return train_linear_regression(optimizer_class, hyperparameters, self.data,
-                                       batch_size=setting, epochs=self.epochs)
+                                       batch_size=setting, epochs=self.epochs, seed=SEED, record_every=RECORD_EVERY)
+
+    def _web_experiment(self) -> dict[str, Any] | None:
+        n, features = self.data.X.shape
+        theta0, orders = starting_point(SEED, features, n, self.epochs)
+        return {
+            "kind": "loss", "epochs": self.epochs, "record_every": RECORD_EVERY, "theta0": theta0, "orders": orders,
+            # The page's worker checks that it has the same rows as the kernel had.
+            "data": {"rows": n, "features": features, "sha1": hashlib.sha1(self.data.to_bytes()).hexdigest()},
+        }
 
     def _title(self) -> str:
         return loss_title(self.optimizer_class.__name__, self.hyperparameters(), self.sliders["batch_size"].value)

@@ -21,7 +21,7 @@ BAD = [
     ("SGD", {"momentum": -0.5}, "momentum must be in [0, 1); got -0.5"),
     ("SGD", {"dampening": 1.5}, "dampening must be in [0, 1]; got 1.5"),
     ("SGD", {"weight_decay": -1e-4}, "weight_decay must be in [0, inf); got -0.0001"),
-    ("SGD", {"nesterov": True}, "nesterov=True needs momentum in (0, 1) and dampening = 0; got momentum=0.0, dampening=0.0"),
+    ("SGD", {"nesterov": True}, "nesterov=True needs momentum in (0, 1) and dampening = 0; got momentum=0, dampening=0"),
     ("SGD", {"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "nesterov=True needs momentum in (0, 1) and dampening = 0; got momentum=0.9, dampening=0.1"),
     ("Adagrad", {"lr": -1.0}, "lr must be in [0, inf); got -1.0"),
     ("Adagrad", {"lr_decay": -0.1}, "lr_decay must be in [0, inf); got -0.1"),

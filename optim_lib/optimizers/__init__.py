@@ -1,21 +1,22 @@
-"""The optimizers, each a ``torch.optim.Optimizer`` built on one pure update rule.
+"""The optimizers, each a ``torch.optim.Optimizer`` adapter on one pure update rule.
 
 =============  ======================  =========================================
 class          rule (one step)         file
 =============  ======================  =========================================
-``SGD``        ``sgd_update``          ``optim_lib/optimizers/sgd.py``
-``Adagrad``    ``adagrad_update``      ``optim_lib/optimizers/adagrad.py``
-``RMSprop``    ``rmsprop_update``      ``optim_lib/optimizers/rmsprop.py``
-``Adadelta``   ``adadelta_update``     ``optim_lib/optimizers/adadelta.py``
-``Adam``       ``adam_update``         ``optim_lib/optimizers/adam.py``
-``AdamW``      ``adamw_update``        ``optim_lib/optimizers/adamw.py``
+``SGD``        ``sgd_update``          ``optim_lib/rules/sgd.py``
+``Adagrad``    ``adagrad_update``      ``optim_lib/rules/adagrad.py``
+``RMSprop``    ``rmsprop_update``      ``optim_lib/rules/rmsprop.py``
+``Adadelta``   ``adadelta_update``     ``optim_lib/rules/adadelta.py``
+``Adam``       ``adam_update``         ``optim_lib/rules/adam.py``
+``AdamW``      ``adamw_update``        ``optim_lib/rules/adamw.py``
 =============  ======================  =========================================
+
+The rules are re-exported here, next to their classes.
 """
 
 from .adadelta import Adadelta, adadelta_init, adadelta_update
 from .adagrad import Adagrad, adagrad_init, adagrad_update
-from .adam import Adam, adam_init, adam_update
-from .adamw import AdamW, adamw_update
+from .adam import Adam, AdamW, adam_init, adam_update, adamw_update
 from .base import RuleOptimizer
 from .rmsprop import RMSprop, rmsprop_init, rmsprop_update
 from .sgd import SGD, sgd_init, sgd_update

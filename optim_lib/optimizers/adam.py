@@ -1,123 +1,33 @@
-"""Adam: momentum on the gradient plus RMSProp's scaling, both bias-corrected."""
+"""``Adam`` and ``AdamW``: drop-ins for ``torch.optim.Adam`` and ``torch.optim.AdamW`` on the
+rules :func:`~optim_lib.rules.adam.adam_update` and :func:`~optim_lib.rules.adamw.adamw_update`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._arrays import Array, maximum, sqrt, zeros_like
-from ._checks import check_at_least_zero, check_betas, check_bool
-from .base import RuleOptimizer, State
+from ..rules.adam import ADAM_RULE, adam_init, adam_update
+from ..rules.adamw import ADAMW_RULE, adamw_update
+from ..rules import rule_for
+from ..rules.base import Rule
+from .base import RuleOptimizer
 
-
-def adam_init(p: Array) -> State:
-    """``t = 0``; the moments ``m``, ``v`` and AMSGrad's running maximum ``v_max`` at 0."""
-    return {"t": 0, "m": zeros_like(p), "v": zeros_like(p), "v_max": zeros_like(p)}
-
-
-def adam_update(
-    p: Array,
-    g: Array,
-    state: State,
-    *,
-    lr: float,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    amsgrad: bool = False,
-    maximize: bool = False,
-) -> tuple[Array, State]:
-    r"""One step of Adam (and, with ``amsgrad=True``, AMSGrad).
-
-    .. math::
-        g &\leftarrow \nabla f(x) + \lambda x \\
-        m_t &\leftarrow \beta_1 m_{t-1} + (1 - \beta_1)\, g \\
-        v_t &\leftarrow \beta_2 v_{t-1} + (1 - \beta_2)\, g^2 \\
-        v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t)
-            \quad\text{(AMSGrad only; then } v_t \text{ below means } v^{\max}_t) \\
-        \hat m_t &\leftarrow m_t / (1 - \beta_1^t) \\
-        \hat v_t &\leftarrow v_t / (1 - \beta_2^t) \\
-        x &\leftarrow x - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
-
-    Args:
-        p: the parameter :math:`x`.
-        g: its gradient.
-        state: ``t``; ``m`` and ``v`` (first and second moment estimates); ``v_max``
-            (AMSGrad only).
-        lr: learning rate :math:`\eta`.
-        beta1: :math:`\beta_1`, decay of :math:`m`; torch's ``betas[0]``.
-        beta2: :math:`\beta_2`, decay of :math:`v`; torch's ``betas[1]``.
-        eps: :math:`\epsilon`.
-        weight_decay: L2 penalty :math:`\lambda`, *added to the gradient* (so it is
-            rescaled like the gradient: see :func:`~optim_lib.optimizers.adamw.adamw_update`
-            for decoupled decay).
-        amsgrad: use the running maximum of :math:`v` (Reddi, Kale & Kumar, 2018).
-        maximize: ascend instead of descend.
-
-    Convention:
-        :math:`\epsilon` is added *outside* the square root, after bias correction, as in the
-        paper and torch, with default :math:`\epsilon = 10^{-8}`; Dive into Deep Learning
-        writes the same, with :math:`\epsilon = 10^{-6}` in its code; Keras and TensorFlow
-        use :math:`10^{-7}`, added to the *uncorrected* :math:`\sqrt{v_t}`. torch's AMSGrad
-        keeps the maximum of the raw :math:`v_t` and bias-corrects it with the current
-        :math:`t`, as here.
-
-    Papers:
-        Kingma & Ba (2015), *Adam: A method for stochastic optimization*, ICLR;
-        Reddi, Kale & Kumar (2018), *On the convergence of Adam and beyond*, ICLR.
-    """
-    t = state["t"] + 1
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p
-    m = beta1 * state["m"] + (1 - beta1) * g
-    v = beta2 * state["v"] + (1 - beta2) * g * g
-    v_max = state["v_max"]
-    if amsgrad:
-        v_max = maximum(v_max, v)
-    m_hat = m / (1 - beta1**t)
-    v_hat = (v_max if amsgrad else v) / (1 - beta2**t)
-    p = p - lr * m_hat / (sqrt(v_hat) + eps)
-    return p, {"t": t, "m": m, "v": v, "v_max": v_max}
-
-
-def check_adam_hyperparameters(group: dict[str, Any]) -> None:
-    """The checks Adam and AdamW share."""
-    check_at_least_zero("lr", group["lr"])
-    check_betas(group["betas"])
-    check_at_least_zero("eps", group["eps"])
-    check_at_least_zero("weight_decay", group["weight_decay"])
-    check_bool("amsgrad", group["amsgrad"])
-    check_bool("maximize", group["maximize"])
-
-
-def adam_rule_arguments(group: dict[str, Any]) -> dict[str, Any]:
-    """torch's ``betas`` tuple becomes the rule's ``beta1``, ``beta2`` (Adam and AdamW)."""
-    beta1, beta2 = group["betas"]
-    return dict(
-        lr=group["lr"],
-        beta1=beta1,
-        beta2=beta2,
-        eps=group["eps"],
-        weight_decay=group["weight_decay"],
-        amsgrad=group["amsgrad"],
-        maximize=group["maximize"],
-    )
+__all__ = ["Adam", "AdamW", "adam_init", "adam_update", "adamw_update"]
 
 
 class Adam(RuleOptimizer):
-    """Adam; a drop-in for ``torch.optim.Adam``. The update is :func:`adam_update`.
+    """Adam; a drop-in for ``torch.optim.Adam`` (same arguments and defaults). The update is
+    :func:`~optim_lib.rules.adam.adam_update`.
 
-    ``weight_decay`` here is L2 regularization (added to the gradient); for decoupled
-    weight decay use :class:`~optim_lib.AdamW`.
+    ``weight_decay`` is L2 regularization (added to the gradient), unless
+    ``decoupled_weight_decay=True``, which makes this AdamW (as in torch 2.13): the update is
+    then :func:`~optim_lib.rules.adamw.adamw_update`.
+
+    ``foreach`` is accepted and changes nothing; ``fused=True``, ``capturable=True`` and
+    ``differentiable=True`` are refused with what to use instead.
     """
 
-    init_state = staticmethod(adam_init)
-    update = staticmethod(adam_update)
-    check_hyperparameters = staticmethod(check_adam_hyperparameters)
-    rule_arguments = staticmethod(adam_rule_arguments)
+    rule = ADAM_RULE
 
     def __init__(
         self,
@@ -125,12 +35,59 @@ class Adam(RuleOptimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+            foreach=foreach, maximize=maximize, capturable=capturable, differentiable=differentiable,
+            fused=fused, decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def rule_for(self, group: Mapping[str, Any]) -> Rule:
+        return rule_for("Adam", group)
+
+
+class AdamW(Adam):
+    """AdamW; a drop-in for ``torch.optim.AdamW`` (same arguments and defaults). The update is
+    :func:`~optim_lib.rules.adamw.adamw_update`: Adam's step after shrinking the weights.
+
+    As in torch, this is :class:`Adam` with ``decoupled_weight_decay=True``: the same state,
+    checks and arguments; only the update rule and the default ``weight_decay`` differ.
+    """
+
+    rule = ADAMW_RULE
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+            capturable=capturable, differentiable=differentiable, fused=fused, decoupled_weight_decay=True,
         )
-        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # As torch: whatever was saved, AdamW decouples its decay.
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

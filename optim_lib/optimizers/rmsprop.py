@@ -1,98 +1,27 @@
-"""RMSProp: AdaGrad with a leaky average of squared gradients, so steps do not die out."""
+"""``RMSprop``: a drop-in for ``torch.optim.RMSprop`` on the rule
+:func:`~optim_lib.rules.rmsprop.rmsprop_update`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from ._arrays import Array, sqrt, zeros_like
-from ._checks import check_at_least_zero, check_bool, check_unit_closed, check_unit_half_open
-from .base import RuleOptimizer, State
+from ..rules.rmsprop import RMSPROP_RULE, rmsprop_init, rmsprop_update
+from .base import RuleOptimizer
 
-
-def rmsprop_init(p: Array) -> State:
-    """``t = 0``; ``s``, the mean gradient ``g_bar`` (centered) and the velocity ``v`` at 0."""
-    return {"t": 0, "s": zeros_like(p), "g_bar": zeros_like(p), "v": zeros_like(p)}
-
-
-def rmsprop_update(
-    p: Array,
-    g: Array,
-    state: State,
-    *,
-    lr: float,
-    gamma: float = 0.99,
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    momentum: float = 0.0,
-    centered: bool = False,
-    maximize: bool = False,
-) -> tuple[Array, State]:
-    r"""One step of RMSProp.
-
-    .. math::
-        g &\leftarrow \nabla f(x) + \lambda x \\
-        s_t &\leftarrow \gamma s_{t-1} + (1 - \gamma)\, g^2 \\
-        \bar g_t &\leftarrow \gamma \bar g_{t-1} + (1 - \gamma)\, g
-            \qquad\text{(centered only)} \\
-        r &\leftarrow \sqrt{s_t} + \epsilon
-            \quad\text{or, centered,}\quad r \leftarrow \sqrt{s_t - \bar g_t^2} + \epsilon \\
-        v_t &\leftarrow \beta v_{t-1} + g / r \qquad\text{(with momentum)} \\
-        x &\leftarrow x - \eta\, v_t \quad\text{or, without momentum,}\quad
-            x \leftarrow x - \eta\, g / r
-
-    Args:
-        p: the parameter :math:`x`.
-        g: its gradient.
-        state: ``t``; ``s`` (leaky average of :math:`g^2`); ``g_bar`` (of :math:`g`, centered
-            only); ``v`` (velocity, momentum only).
-        lr: learning rate :math:`\eta`.
-        gamma: :math:`\gamma`, the decay of the averages; torch calls it ``alpha``.
-        eps: :math:`\epsilon`.
-        weight_decay: L2 penalty :math:`\lambda`, added to the gradient.
-        momentum: :math:`\beta`, momentum on the rescaled gradient.
-        centered: divide by the estimated standard deviation instead of the RMS.
-        maximize: ascend instead of descend.
-
-    Convention:
-        torch calls the decay ``alpha`` (default 0.99); Dive into Deep Learning and Hinton's
-        lecture call it :math:`\gamma` (0.9 in both). torch adds :math:`\epsilon = 10^{-8}`
-        *outside* the square root, Dive into Deep Learning :math:`10^{-6}` *inside*. The
-        centered variant and momentum follow Graves (2013).
-
-    Source:
-        Tieleman & Hinton (2012), *Lecture 6.5 — RMSProp*, COURSERA: Neural Networks for
-        Machine Learning (unpublished, no paper).
-    """
-    t = state["t"] + 1
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p
-    s = gamma * state["s"] + (1 - gamma) * g * g
-    g_bar = state["g_bar"]
-    if centered:
-        g_bar = gamma * g_bar + (1 - gamma) * g
-        r = sqrt(s - g_bar * g_bar) + eps
-    else:
-        r = sqrt(s) + eps
-    v = state["v"]
-    if momentum > 0:
-        v = momentum * v + g / r
-        p = p - lr * v
-    else:
-        p = p - lr * g / r
-    return p, {"t": t, "s": s, "g_bar": g_bar, "v": v}
+__all__ = ["RMSprop", "rmsprop_init", "rmsprop_update"]
 
 
 class RMSprop(RuleOptimizer):
-    """RMSProp; a drop-in for ``torch.optim.RMSprop``. The update is :func:`rmsprop_update`.
+    """RMSProp; a drop-in for ``torch.optim.RMSprop`` (same arguments and defaults). The
+    update is :func:`~optim_lib.rules.rmsprop.rmsprop_update`; torch's ``alpha`` is the
+    rule's ``gamma``.
 
-    torch's ``alpha`` is the rule's ``gamma``.
+    ``foreach`` is accepted and changes nothing; ``capturable=True`` and
+    ``differentiable=True`` are refused with what to use instead.
     """
 
-    init_state = staticmethod(rmsprop_init)
-    update = staticmethod(rmsprop_update)
+    rule = RMSPROP_RULE
 
     def __init__(
         self,
@@ -100,41 +29,16 @@ class RMSprop(RuleOptimizer):
         lr: float = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
+        weight_decay: float = 0,
+        momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         defaults = dict(
-            lr=lr,
-            alpha=alpha,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            centered=centered,
-            maximize=maximize,
+            lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
+            capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable,
         )
         super().__init__(params, defaults)
-
-    @staticmethod
-    def check_hyperparameters(group: dict[str, Any]) -> None:
-        check_at_least_zero("lr", group["lr"])
-        check_unit_closed("alpha", group["alpha"])
-        check_at_least_zero("eps", group["eps"])
-        check_at_least_zero("weight_decay", group["weight_decay"])
-        check_unit_half_open("momentum", group["momentum"])
-        check_bool("centered", group["centered"])
-        check_bool("maximize", group["maximize"])
-
-    @staticmethod
-    def rule_arguments(group: dict[str, Any]) -> dict[str, Any]:
-        return dict(
-            lr=group["lr"],
-            gamma=group["alpha"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            momentum=group["momentum"],
-            centered=group["centered"],
-            maximize=group["maximize"],
-        )

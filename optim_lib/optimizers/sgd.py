@@ -1,133 +1,42 @@
-"""Gradient descent, stochastic gradient descent and momentum (heavy ball and Nesterov)."""
+"""``SGD``: a drop-in for ``torch.optim.SGD`` on the rule :func:`~optim_lib.rules.sgd.sgd_update`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from ._arrays import Array, zeros_like
-from ._checks import check_at_least_zero, check_bool, check_unit_closed, check_unit_half_open
-from .base import RuleOptimizer, State
+from ..rules.sgd import SGD_RULE, sgd_init, sgd_update
+from .base import RuleOptimizer
 
-
-def sgd_init(p: Array) -> State:
-    """``t = 0`` and the velocity ``v = 0`` (used only when ``momentum > 0``)."""
-    return {"t": 0, "v": zeros_like(p)}
-
-
-def sgd_update(
-    p: Array,
-    g: Array,
-    state: State,
-    *,
-    lr: float,
-    momentum: float = 0.0,
-    dampening: float = 0.0,
-    weight_decay: float = 0.0,
-    nesterov: bool = False,
-    maximize: bool = False,
-) -> tuple[Array, State]:
-    r"""One step of SGD with optional momentum.
-
-    .. math::
-        g &\leftarrow \nabla f(x) + \lambda x \\
-        v_t &\leftarrow \beta v_{t-1} + (1 - \tau)\, g \qquad (v_1 = g) \\
-        d &\leftarrow g + \beta v_t \ \text{(Nesterov)} \quad\text{or}\quad d \leftarrow v_t \\
-        x &\leftarrow x - \eta\, d
-
-    Without momentum (``momentum = 0``) the direction is the gradient itself: ``d = g``.
-
-    Args:
-        p: the parameter :math:`x`.
-        g: its gradient :math:`\nabla f(x)`.
-        state: ``t`` (steps taken) and the velocity ``v`` (:math:`v`).
-        lr: learning rate :math:`\eta`.
-        momentum: :math:`\beta`, how much of the last velocity is kept.
-        dampening: :math:`\tau`, shrinks the new gradient's share of the velocity.
-        weight_decay: L2 penalty :math:`\lambda`, added to the gradient.
-        nesterov: look ahead along the velocity (Nesterov's accelerated gradient).
-        maximize: ascend instead of descend (use :math:`-g`).
-
-    Convention:
-        torch (and this code) keeps the velocity as a *sum*, :math:`v \leftarrow \beta v + g`,
-        and the first velocity is the gradient itself, even with dampening. Some texts keep an
-        *average*, :math:`v \leftarrow \beta v + (1-\beta) g`, which is the same direction with
-        a step :math:`1-\beta` times smaller: use ``dampening = momentum`` to get it (after
-        the first step). Dive into Deep Learning uses the sum, as here. Nesterov here is
-        torch's reformulation (Sutskever et al., 2013), evaluated at the current point.
-        "First" means step 1 of the run: torch starts the velocity at the first step taken
-        *with momentum*, which differs only if momentum is switched on mid-run with
-        dampening.
-
-    Papers:
-        Robbins & Monro (1951), *A stochastic approximation method*; Polyak (1964), *Some
-        methods of speeding up the convergence of iteration methods*; Nesterov (1983), *A
-        method for solving the convex programming problem with convergence rate O(1/k^2)*.
-    """
-    t = state["t"] + 1
-    if maximize:
-        g = -g
-    if weight_decay != 0:
-        g = g + weight_decay * p
-    v = state["v"]
-    if momentum != 0:
-        v = g if t == 1 else momentum * v + (1 - dampening) * g
-        g = g + momentum * v if nesterov else v
-    p = p - lr * g
-    return p, {"t": t, "v": v}
+__all__ = ["SGD", "sgd_init", "sgd_update"]
 
 
 class SGD(RuleOptimizer):
-    """Stochastic gradient descent, optionally with momentum; a drop-in for ``torch.optim.SGD``.
+    """Stochastic gradient descent, optionally with momentum; a drop-in for ``torch.optim.SGD``
+    (same arguments and defaults). The update is :func:`~optim_lib.rules.sgd.sgd_update`.
 
-    The update is :func:`sgd_update`.
+    ``foreach`` is accepted and changes nothing; ``fused=True`` and ``differentiable=True``
+    are refused with what to use instead.
     """
 
-    init_state = staticmethod(sgd_init)
-    update = staticmethod(sgd_update)
+    rule = SGD_RULE
 
     def __init__(
         self,
         params: Iterable[Any],
         lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            dampening=dampening,
-            weight_decay=weight_decay,
-            nesterov=nesterov,
-            maximize=maximize,
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+            maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused,
         )
         super().__init__(params, defaults)
-
-    @staticmethod
-    def check_hyperparameters(group: dict[str, Any]) -> None:
-        check_at_least_zero("lr", group["lr"])
-        check_unit_half_open("momentum", group["momentum"])
-        check_unit_closed("dampening", group["dampening"])
-        check_at_least_zero("weight_decay", group["weight_decay"])
-        check_bool("nesterov", group["nesterov"])
-        check_bool("maximize", group["maximize"])
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(
-                "nesterov=True needs momentum in (0, 1) and dampening = 0; "
-                f"got momentum={group['momentum']!r}, dampening={group['dampening']!r}"
-            )
-
-    @staticmethod
-    def rule_arguments(group: dict[str, Any]) -> dict[str, Any]:
-        return dict(
-            lr=group["lr"],
-            momentum=group["momentum"],
-            dampening=group["dampening"],
-            weight_decay=group["weight_decay"],
-            nesterov=group["nesterov"],
-            maximize=group["maximize"],
-        )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from ._arrays import Array
-from .adam import Adam, adam_update
-from .base import State
+from .adam import adam_arguments, adam_init, adam_update, check_adam
+from .base import Rule, State
 
 
 def adamw_update(
@@ -32,7 +29,7 @@ def adamw_update(
 
     Args:
         p, g, state, lr, beta1, beta2, eps, amsgrad, maximize: as in
-            :func:`~optim_lib.optimizers.adam.adam_update`.
+            :func:`~optim_lib.rules.adam.adam_update`.
         weight_decay: :math:`\lambda`, the *decoupled* decay: each step multiplies the
             weights by :math:`1 - \eta\lambda`, whatever the gradient's scale.
 
@@ -46,34 +43,16 @@ def adamw_update(
         so weights with large gradients are barely decayed; AdamW decays every weight at
         the same rate. Default :math:`\lambda = 10^{-2}` (Adam's is 0).
 
+    The trailing ``# (label)`` of a line names the chapter's equation that the line computes.
+
     Paper:
         Loshchilov & Hutter (2019), *Decoupled weight decay regularization*, ICLR.
     """
-    p = (1 - lr * weight_decay) * p
-    return adam_update(
+    p = (1 - lr * weight_decay) * p  # (adamw-x): the decay
+    return adam_update(  # (adamw-g) (adamw-moments) (adamw-hat) (adamw-x): Adam's step, no L2 term
         p, g, state,
         lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=0.0, amsgrad=amsgrad, maximize=maximize,
     )
 
 
-class AdamW(Adam):
-    """AdamW; a drop-in for ``torch.optim.AdamW``. The update is :func:`adamw_update`.
-
-    A subclass of :class:`~optim_lib.Adam`, as in torch: the same state, checks and
-    arguments; only the update rule and the default ``weight_decay`` differ.
-    """
-
-    update = staticmethod(adamw_update)
-
-    def __init__(
-        self,
-        params: Iterable[Any],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+ADAMW_RULE = Rule("AdamW", init=adam_init, update=adamw_update, check=check_adam, arguments=adam_arguments)

@@ -1,0 +1,232 @@
+"""What the website's worker runs: one explorer run, from the page's slider positions to
+what the page draws.
+
+The build exports each explorer as a plain dict (see
+:meth:`optim_lib.widgets.TrajectoryExplorer.web_spec`): the optimizer and its fixed
+settings, the sliders (:class:`~.controls.Slider`), the experiment, and where the figure's
+axes sit in its background image. :func:`run` takes that dict and the sliders' positions,
+runs the experiment with the same functions the kernel uses, and returns what to draw in
+pixels of the background image, so that the page's JavaScript holds no math: it draws
+polylines and text where Python says.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..landscapes import LANDSCAPES
+from ..rules import rule_for
+from . import text
+from .controls import Slider, hyperparameters
+from .regression import Moments, second_moments, train
+from .trajectory import run_2d
+
+Pixels = list[list[float]]
+
+_MARGIN = 1.0
+"""Lines are clipped to the axes box widened by this many box sizes on each side, so that a
+diverging run does not hand the canvas coordinates in the billions."""
+
+
+class Geometry:
+    """Where the axes are in the background image (pixels, origin top left) and which data
+    they show."""
+
+    def __init__(self, figure: Mapping[str, Any]) -> None:
+        self.left, self.top, self.width, self.height = (float(v) for v in figure["axes"])
+        self.xlim = tuple(float(v) for v in figure["xlim"])
+        self.ylim = tuple(float(v) for v in figure["ylim"])
+
+    def pixel(self, x: float, y: float) -> tuple[float, float]:
+        (x0, x1), (y0, y1) = self.xlim, self.ylim
+        return (self.left + (x - x0) / (x1 - x0) * self.width,
+                self.top + (y1 - y) / (y1 - y0) * self.height)
+
+    def polylines(self, points: Sequence[Sequence[float]]) -> list[Pixels]:
+        """``points`` in pixels, split where a segment leaves the widened box (clipped)."""
+        pixels = [self.pixel(x, y) for x, y in points]
+        box = (self.left - _MARGIN * self.width, self.top - _MARGIN * self.height,
+               self.left + (1 + _MARGIN) * self.width, self.top + (1 + _MARGIN) * self.height)
+        if len(pixels) == 1:
+            inside = box[0] <= pixels[0][0] <= box[2] and box[1] <= pixels[0][1] <= box[3]
+            return [[list(pixels[0])]] if inside else []
+        pieces: list[Pixels] = []
+        current: Pixels = []
+        for a, b in zip(pixels, pixels[1:]):
+            clipped = _clip(a, b, box)
+            if clipped is None:
+                if current:
+                    pieces.append(current)
+                    current = []
+                continue
+            start, end = clipped
+            if not current or current[-1] != start:
+                if current:
+                    pieces.append(current)
+                current = [start]
+            current.append(end)
+        if current:
+            pieces.append(current)
+        return pieces
+
+
+def _clip(a: Sequence[float], b: Sequence[float], box: Sequence[float]) -> tuple[list[float], list[float]] | None:
+    """The part of segment ``a``-``b`` inside ``box = (x0, y0, x1, y1)`` (Liang-Barsky)."""
+    (ax, ay), (bx, by) = a, b
+    dx, dy = bx - ax, by - ay
+    low, high = 0.0, 1.0
+    for p, q in ((-dx, ax - box[0]), (dx, box[2] - ax), (-dy, ay - box[1]), (dy, box[3] - ay)):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            low = max(low, r)
+        else:
+            high = min(high, r)
+        if low > high:
+            return None
+    return [ax + low * dx, ay + low * dy], [ax + high * dx, ay + high * dy]
+
+
+def _sliders(spec: Mapping[str, Any]) -> list[Slider]:
+    return [Slider.from_dict(slider) for slider in spec["sliders"]]
+
+
+def _values(sliders: Sequence[Slider], positions: Mapping[str, int]) -> dict[str, Any]:
+    missing = [slider.name for slider in sliders if slider.name not in positions]
+    if missing:
+        raise ValueError(f"no position for the sliders {missing}")
+    return {slider.name: slider.value_at(positions[slider.name]) for slider in sliders}
+
+
+def _group(optimizer: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The hyperparameters under torch's names, checked as the optimizer's constructor
+    checks them."""
+    group = {**defaults, **given}
+    if "betas" in group:
+        group["betas"] = tuple(group["betas"])
+    rule_for(optimizer, group).check(group)
+    return group
+
+
+_baseline_cache: dict[tuple[str, Any], Any] = {}
+_moments_cache: dict[str, Moments] = {}
+
+
+def _cached_baseline(spec: Mapping[str, Any], setting: Any, compute: Any) -> Any:
+    # The baseline changes with the sliders only through the steps or the batch size: run it
+    # once for each, as the kernel's explorer does.
+    key = (spec["id"], setting)
+    if key not in _baseline_cache:
+        _baseline_cache[key] = compute()
+    return _baseline_cache[key]
+
+
+def run(spec: Mapping[str, Any], positions: Mapping[str, int], data: Any = None) -> dict[str, Any]:
+    """One run of the explorer ``spec`` at the sliders' ``positions`` (name -> position).
+
+    ``data`` is the airfoil data as ``(rows, targets)`` (loss-curve explorers only).
+
+    Returns a dict: ``values`` and ``readouts`` of the sliders, ``hyperparameters`` (the
+    constructor's arguments), ``title``, ``message`` and ``summary`` (text), ``lines``
+    (pixel polylines, each with its ``role``: ``"path"`` or ``"baseline"``), and ``final``:
+    the last point (trajectory) or the last loss (curve). A setting the optimizer refuses
+    gives ``error`` (its message) and no lines, as the kernel's figure shows it.
+    """
+    sliders = _sliders(spec)
+    values = _values(sliders, positions)
+    readouts = {slider.name: slider.readout(positions[slider.name]) for slider in sliders}
+    setting_name = "steps" if spec["kind"] == "trajectory" else "batch_size"
+    names = [slider.name for slider in sliders if slider.name != setting_name]
+    given = hyperparameters(names, values, spec["fixed"])
+    setting = values[setting_name]
+    result: dict[str, Any] = {"values": values, "readouts": readouts, "hyperparameters": given, "lines": []}
+    if spec["kind"] == "trajectory":
+        title = text.describe_run(spec["optimizer"], given)
+    else:
+        title = text.loss_title(spec["optimizer"], given, setting)
+    # Padded below to the lines the background leaves for it, as the kernel's figure does.
+    lines = text.wrap_title(title).split("\n")
+    result["title"] = lines + [""] * (spec["figure"]["title"]["lines"] - len(lines))
+    try:
+        group = _group(spec["optimizer"], spec["defaults"], given)
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        result.update(error=message, message=text.wrap_message(message), summary=f"cannot run: {message}")
+        return result
+    geometry = Geometry(spec["figure"])
+    if spec["kind"] == "trajectory":
+        result.update(_trajectory(spec, group, setting, geometry))
+    else:
+        result.update(_loss_curve(spec, group, setting, geometry, data))
+    return result
+
+
+def _trajectory(spec: Mapping[str, Any], group: Mapping[str, Any], steps: int, geometry: Geometry) -> dict[str, Any]:
+    landscape = LANDSCAPES[spec["landscape"]]
+    start = spec["start"]
+
+    def one(optimizer: str, group: Mapping[str, Any]) -> tuple[list[tuple[float, float]], int | None]:
+        return run_2d(rule_for(optimizer, group), group, landscape.grad, start, steps)
+
+    points, diverged_at = one(spec["optimizer"], group)
+    boxes = (landscape.x1_range, landscape.x2_range)
+    message = text.trajectory_message(points, diverged_at, *boxes)
+    summary = text.trajectory_summary(points[-1], len(points) - 1, diverged_at)
+    lines = [{"role": "path", "pieces": geometry.polylines(points)}]
+    baseline = spec.get("baseline")
+    if baseline is not None:
+        base_group = _group(baseline["optimizer"], baseline["defaults"], baseline["hyperparameters"])
+        base_points, base_diverged = _cached_baseline(spec, steps, lambda: one(baseline["optimizer"], base_group))
+        message = text.with_baseline_message(message, text.trajectory_message(base_points, base_diverged, *boxes))
+        summary += (f"\nbaseline {baseline['optimizer']}: "
+                    + text.trajectory_summary(base_points[-1], len(base_points) - 1, base_diverged))
+        lines.insert(0, {"role": "baseline", "pieces": geometry.polylines(base_points)})
+    return {"lines": lines, "message": text.wrap_message(message), "summary": summary,
+            "final": list(points[-1]), "diverged_at": diverged_at}
+
+
+def airfoil_moments(data: Any) -> Moments:
+    """The second moments of the airfoil rows, computed once per worker."""
+    rows, targets = data
+    key = f"{id(rows)}:{len(targets)}"
+    if key not in _moments_cache:
+        _moments_cache[key] = second_moments(rows, targets)
+    return _moments_cache[key]
+
+
+def _loss_curve(spec: Mapping[str, Any], group: Mapping[str, Any], batch_size: int, geometry: Geometry,
+                data: Any) -> dict[str, Any]:
+    if data is None:
+        raise ValueError("a loss-curve explorer needs the airfoil data")
+    rows, targets = data
+    moments = airfoil_moments(data)
+    top = geometry.ylim[1]
+
+    def one(optimizer: str, group: Mapping[str, Any]) -> Any:
+        return train(rule_for(optimizer, group), group, rows, targets, spec["theta0"], spec["orders"],
+                     batch_size=batch_size, record_every=spec["record_every"], moments=moments)
+
+    def finite(curve: Any) -> list[tuple[float, float]]:
+        return [(e, loss) for e, loss in zip(curve.epochs, curve.losses) if math.isfinite(loss)]
+
+    curve = one(spec["optimizer"], group)
+    message = text.loss_curve_message(curve.epochs, curve.losses, curve.diverged_at, top)
+    summary = text.loss_summary(curve.epochs, curve.losses, curve.seconds, curve.diverged_at)
+    lines = [{"role": "path", "pieces": geometry.polylines(finite(curve))}]
+    baseline = spec.get("baseline")
+    if baseline is not None:
+        base_group = _group(baseline["optimizer"], baseline["defaults"], baseline["hyperparameters"])
+        base = _cached_baseline(spec, batch_size, lambda: one(baseline["optimizer"], base_group))
+        message = text.with_baseline_message(
+            message, text.loss_curve_message(base.epochs, base.losses, base.diverged_at, top))
+        summary += f"\nbaseline {baseline['optimizer']}: " + text.loss_summary(
+            base.epochs, base.losses, base.seconds, base.diverged_at)
+        lines.insert(0, {"role": "baseline", "pieces": geometry.polylines(finite(base))})
+    final = curve.losses[-1]
+    return {"lines": lines, "message": text.wrap_message(message), "summary": summary,
+            "final": final if math.isfinite(final) else None, "diverged_at": curve.diverged_at}
