@@ -2,7 +2,8 @@
 #   make book   build the website into _build/html (sets up .venv and node_modules first if needed)
 #   make test   run every test: optim_lib, every notebook under nbval, the book build, the
 #               website and JupyterLab in Chromium (skipped without /usr/bin/chromium, except in CI)
-# Also: make lab (open the notebooks in JupyterLab), make bench (speed benchmarks).
+# Also: make lab (open the notebooks in JupyterLab), make bench (speed benchmarks; the website's
+# needs the built book), make serve (the built website on http://localhost:8000, live sliders).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -19,7 +20,7 @@ ifneq ($(wildcard $(SHARED_AIRFOIL)),)
 export OPTIM_LIB_AIRFOIL ?= $(SHARED_AIRFOIL)
 endif
 
-.PHONY: book test lab bench clean
+.PHONY: book test lab bench serve clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || { echo "Creating $(VENV) ..."; $(PYTHON) -m venv $(VENV); }
@@ -45,8 +46,14 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimizers.py
-	@if [ -f benchmarks/bench_sliders.py ]; then $(BIN)/python benchmarks/bench_sliders.py; fi
+	$(BIN)/python benchmarks/bench_sliders.py
 	$(BIN)/python benchmarks/bench_browser.py
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python benchmarks/bench_website.py
+
+serve:
+	@test -f _build/html/index.html || $(MAKE) book
+	cd _build/html && ../../$(BIN)/python -m http.server --bind 127.0.0.1 8000
 
 clean:
 	rm -rf _build .jupyter_cache screenshots

@@ -1,26 +1,30 @@
 """What the website's pages load in the browser: all of it from the site itself (offline).
 
-By default the pages load MathJax, RequireJS and the ipywidgets embed manager
-(``@jupyter-widgets/html-manager``) from CDNs; offline the math stays raw TeX and the
-sliders are missing. ``package.json``/``package-lock.json`` pin these packages, ``npm ci``
-(run by ``make``) installs them into ``node_modules/``, and this Sphinx extension copies
-the files the pages need into ``_static/offline/`` of the built site when the HTML build
-starts, with ``static/widget-manager-setup.js`` (why: see that file). ``_config.yml``
-points ``mathjax_path`` and ``nb_ipywidgets_js`` at the copies; the build stops with a
-message if a configured file is not among them, or if ``node_modules/`` does not match
-``package-lock.json``.
+By default the pages would load MathJax from a CDN; offline the math would stay raw TeX.
+``package.json``/``package-lock.json`` pin what the pages need, ``npm ci`` (run by
+``make``) installs it into ``node_modules/``, and this Sphinx extension copies it into
+``_static/offline/`` of the built site when the HTML build starts:
+
+- MathJax (``_config.yml`` points ``mathjax_path`` at the copy);
+- Pyodide, Python compiled to WebAssembly (core only: the standard library, no NumPy),
+  which runs the live explorers in a Web Worker;
+- the live explorers themselves: ``static/live/`` (the page script, its worker and CSS),
+  the optim_lib modules the worker runs (:data:`optim_lib.live.BROWSER_FILES`, copied
+  from this checkout's ``optim_lib/``, so the browser runs the same code as the kernel),
+  and the airfoil rows the loss-curve explorers train on.
+
+The build stops with a message if a configured file is missing, or if ``node_modules/``
+does not match ``package-lock.json``.
 
 Not a folder in ``html_static_path``: once the book has a ``_static/`` folder, Jupyter
 Book 1 adds every ``.js`` file under the static paths to every page, and MathJax alone has
-dozens.
+dozens. The explorers' script and CSS are added only to pages that have an explorer.
 
-The manager's bundle contains the standard widgets (``@jupyter-widgets/base``,
-``controls``, ``output``), so the course's sliders need no other module; only a
-third-party widget library would be fetched from its CDN, which the browser test
-(tests/test_browser_site.py) flags as a request leaving the site.
-
-The extension also drops duplicate inline scripts from each page: Sphinx 7.4 lists an
-inline script added after the builder starts twice, so sphinx-thebe's
+Each explorer's notebook output carries both the ipywidgets view and an HTML version (see
+``optim_lib.widgets``); ``_config.yml`` tells myst-nb to render the HTML version, so that no
+page shows ipywidgets sliders that no kernel drives. This extension also drops the saved
+widget state from the pages (nothing on them reads it), and duplicate inline scripts:
+Sphinx 7.4 lists an inline script added after the builder starts twice, so sphinx-thebe's
 ``const THEBE_JS_URL = ...`` threw "already been declared" on every page.
 """
 
@@ -51,17 +55,23 @@ NPM_ASSETS: dict[str, tuple[str, ...]] = {
         "es5/input/tex/extensions/*",  # loaded on demand (\require, autoload)
         "es5/a11y/*", "es5/sre/**/*", "es5/ui/*", "es5/adaptors/*",  # loaded by the menu's options
     ),
-    "requirejs": ("package.json", "require.js"),
-    "@jupyter-widgets/html-manager": (
-        "package.json",
-        "dist/embed-amd.js",
-        # Font Awesome, loaded from beside embed-amd.js when a widget shows an icon
-        "dist/*.woff2", "dist/*.woff", "dist/*.ttf", "dist/*.eot", "dist/*.svg",
+    # Pyodide's core, as measured: the loader, the runtime, the standard library, the lock
+    # file (read at start; it names no package the explorers load).
+    "pyodide": (
+        "package.json", "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+        "pyodide-lock.json",
     ),
 }
 
-OWN_ASSETS = ("widget-manager-setup.js",)
+OWN_ASSETS = ("live/explorer.js", "live/worker.js", "live/explorer.css")
 """Files of this folder's static/, copied to _static/offline/."""
+
+LIVE = f"{FOLDER}/live"
+PAGE_SCRIPT = f"{LIVE}/explorer.js"
+PAGE_CSS = f"{LIVE}/explorer.css"
+EXPLORER_MARK = 'class="optim-live"'
+"""What an explorer's HTML output (optim_lib.widgets) puts in a page."""
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 INSTALL_HINT = "run `npm ci` in {root} (`make book` and `make test` do it)"
 
@@ -101,6 +111,23 @@ def files_to_copy(root: Path) -> dict[str, Path]:
                 files[f"{FOLDER}/{name}/{path.relative_to(folder).as_posix()}"] = path
     for name in OWN_ASSETS:
         files[f"{FOLDER}/{name}"] = Path(__file__).parent / "static" / name
+    for relative, path in python_files(root).items():
+        files[f"{LIVE}/python/{relative}"] = path
+    return files
+
+
+def python_files(root: Path) -> dict[str, Path]:
+    """The optim_lib modules the browser runs: path under the package's parent → file."""
+    from optim_lib.live import BROWSER_FILES
+
+    package = root / "optim_lib"
+    files: dict[str, Path] = {}
+    for pattern in BROWSER_FILES:
+        matches = sorted(package.glob(pattern))
+        if not matches:
+            raise ExtensionError(f"site_assets: nothing matches optim_lib/{pattern} in {root}")
+        for path in matches:
+            files[f"optim_lib/{path.relative_to(package).as_posix()}"] = path
     return files
 
 
@@ -112,7 +139,8 @@ def _configured_local_scripts(app: Sphinx) -> list[str]:
 def copy_assets(app: Sphinx) -> None:
     if app.builder is None or app.builder.format != "html":
         return
-    files = files_to_copy(Path(app.srcdir))
+    root = Path(app.srcdir)
+    files = files_to_copy(root)
     missing = [script for script in _configured_local_scripts(app) if script not in files]
     if missing:
         raise ExtensionError(
@@ -125,7 +153,22 @@ def copy_assets(app: Sphinx) -> None:
         destination = Path(app.outdir) / "_static" / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
+    manifest = {"files": sorted(python_files(root))}
+    (target / "live" / "python" / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    _write_airfoil_rows(target / "live" / "airfoil.f64")
     logger.info(f"site_assets: copied {len(files)} files into {target}")
+
+
+def _write_airfoil_rows(destination: Path) -> None:
+    """The rows the loss-curve explorers train on, as the kernel had them (each explorer's
+    description carries their SHA-1, which the worker checks)."""
+    from optim_lib.airfoil import AirfoilDataError, load_airfoil
+
+    try:
+        data = load_airfoil()
+    except AirfoilDataError as error:
+        raise ExtensionError(f"site_assets: the live loss-curve explorers need the airfoil data: {error}") from error
+    destination.write_bytes(data.to_bytes())
 
 
 def _script_key(script: Any) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -135,9 +178,20 @@ def _script_key(script: Any) -> tuple[str, tuple[tuple[str, str], ...]]:
     return os.fspath(getattr(script, "filename", "") or ""), tuple(sorted(attributes.items()))
 
 
-def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
-                           doctree: Any) -> None:
-    """Keep the first of scripts with the same file and attributes (inline: same body)."""
+def _is_widget_state(script: Any) -> bool:
+    return (getattr(script, "attributes", None) or {}).get("type") == WIDGET_STATE
+
+
+def page_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """On a page with explorers, add their script and CSS."""
+    if EXPLORER_MARK in context.get("body", ""):
+        app.add_js_file(PAGE_SCRIPT, loading_method="defer")
+        app.add_css_file(PAGE_CSS)
+
+
+def clean_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """Drop the saved widget state, and keep the first of scripts with the same file and
+    attributes (inline: same body)."""
     scripts = context.get("script_files")
     if not scripts:
         return
@@ -145,7 +199,7 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
     unique = []
     for script in scripts:
         key = _script_key(script)
-        if key not in seen:
+        if key not in seen and not _is_widget_state(script):
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
@@ -153,6 +207,7 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", copy_assets)
+    app.connect("html-page-context", page_scripts)
     # After every extension has added its per-page scripts (myst-nb, MathJax).
-    app.connect("html-page-context", drop_duplicate_scripts, priority=990)
+    app.connect("html-page-context", clean_scripts, priority=990)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

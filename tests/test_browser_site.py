@@ -1,10 +1,11 @@
 """The built website in a browser, with no internet: every page of the table of contents is
 served from 127.0.0.1 by a static file server and opened in Debian's Chromium, and any
 request to another host is refused and counted as a failure. On every page: no console
-errors and no failed requests, the math rendered by MathJax, every image loaded, the
-widgets drawn (sliders shown; without a kernel they move but recompute nothing). On every
-chapter notebook also: its figures as images, and the Colab button on its own notebook.
-A full-page screenshot of each page is saved in screenshots/ for a person to look at.
+errors and no failed requests, the math rendered by MathJax, every image loaded, and no
+ipywidgets (which no kernel would drive there: the explorers' live controls replace them,
+tested in test_browser_live.py). On every chapter notebook also: its figures as images,
+and the Colab button on its own notebook. A full-page screenshot of each page is saved in
+screenshots/ for a person to look at.
 
 Skipped without Chromium (see browser_support.py), except under CI=true.
 """
@@ -22,7 +23,6 @@ from browser_support import SCREENSHOTS, chromium, is_local, require_browser, st
 
 PAGES = toc_pages()
 NOTEBOOK_PAGES = notebook_pages()  # the chapters that run code: figures, Colab button
-WIDGET_VIEWS = "script[type='application/vnd.jupyter.widget-view+json']"
 
 # Text left in the page outside code once MathJax has run: TeX delimiters mean math that was
 # not rendered.
@@ -67,7 +67,7 @@ def visit(site, browser) -> Iterator[Any]:
         context.close()
 
 
-# Runs in the page once it has loaded, MathJax has typeset and the widgets have rendered.
+# Runs in the page once it has loaded and MathJax has typeset.
 FACTS_JS = """() => {
     const article = document.querySelector('article') || document.querySelector('main');
     const text = article.cloneNode(true);
@@ -88,11 +88,9 @@ FACTS_JS = """() => {
         math_errors: [...article.querySelectorAll('mjx-merror')].map(e => e.textContent),
         images: images,
         colab_links: [...document.querySelectorAll('a[href^="https://colab.research.google.com"]')].map(a => a.href),
-        widget_views: document.querySelectorAll(`""" + WIDGET_VIEWS + """`).length,
-        widget_areas: [...document.querySelectorAll('.widget-subarea')].map(area => ({
-            children: area.children.length,
-            sliders: [...area.querySelectorAll('.widget-slider')].filter(visible).length,
-            handles: [...area.querySelectorAll('.noUi-handle')].filter(visible).length})),
+        ipywidgets: document.querySelectorAll(
+            "script[type^='application/vnd.jupyter.widget'], .jupyter-widgets, .widget-subarea").length,
+        explorers: document.querySelectorAll('.optim-live').length,
     };
 }"""
 
@@ -100,12 +98,6 @@ FACTS_JS = """() => {
 MATHJAX_DONE_JS = """async () => {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
     return true;
-}"""
-
-WIDGETS_DONE_JS = """() => {
-    const views = document.querySelectorAll(`""" + WIDGET_VIEWS + """`).length;
-    const areas = [...document.querySelectorAll('.widget-subarea')].filter(a => a.children.length > 0).length;
-    return areas >= views;
 }"""
 
 
@@ -123,10 +115,6 @@ def _visit(context: Any, base_url: str, page_name: str) -> PageReport:
         report.foreign_requests.append(route.request.url), route.abort()))
     page.goto(f"{base_url}{page_name}.html", wait_until="load")
     page.evaluate(MATHJAX_DONE_JS)
-    try:
-        page.wait_for_function(WIDGETS_DONE_JS, timeout=20_000)
-    except Exception as error:  # noqa: BLE001 - the widget test reports what is missing
-        report.console_errors.append(f"widgets did not render in 20 s: {error}")
     page.wait_for_load_state("networkidle")
     report.facts = page.evaluate(FACTS_JS)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -185,30 +173,28 @@ def test_colab_link_opens_this_pages_notebook(visit, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_widgets_are_drawn_without_a_kernel(visit, page):
-    """The sliders saved with the page are drawn (they move, but nothing recomputes)."""
-    facts = visit(page).facts
-    areas = facts["widget_areas"]
-    assert len(areas) == facts["widget_views"]
-    for area in areas:
-        assert area["children"] > 0, "a widget was not drawn"
-        assert area["sliders"] > 0 and area["handles"] >= area["sliders"], f"no visible slider: {area}"
+def test_no_page_shows_ipywidgets_that_no_kernel_drives(visit, page):
+    assert visit(page).facts["ipywidgets"] == 0
+
+
+def test_the_chapters_have_explorers(visit):
+    assert sum(visit(page).facts["explorers"] for page in NOTEBOOK_PAGES) >= 15
 
 
 def test_a_page_works_from_file_urls(site, browser):
-    """Opened straight from the disk (file://, no server), a page with math and sliders
-    still renders both: no script tag carries crossorigin, which file:// refuses."""
-    pages_with_widgets = [page for page in NOTEBOOK_PAGES if "widget-view+json" in (site / f"{page}.html").read_text()]
-    assert pages_with_widgets, "no page has widgets"
-    page_name = pages_with_widgets[0]
+    """Opened straight from the disk (file://, no server), a page with math and explorers
+    still renders the math and the static figures: no script tag carries crossorigin, which
+    file:// refuses, and the explorers' script is a classic one."""
+    pages_with_explorers = [page for page in NOTEBOOK_PAGES if 'class="optim-live"' in (site / f"{page}.html").read_text()]
+    assert pages_with_explorers, "no page has explorers"
+    page_name = pages_with_explorers[0]
     page = browser.new_page()
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto((site / f"{page_name}.html").as_uri(), wait_until="load")
     page.evaluate(MATHJAX_DONE_JS)
-    page.wait_for_function(WIDGETS_DONE_JS, timeout=20_000)
     assert page.locator("mjx-container").count() > 0
-    assert page.locator(".widget-subarea .widget-slider").first.is_visible()
+    assert all(image.evaluate("i => i.complete && i.naturalWidth > 0") for image in page.locator("article img").all())
     assert errors == []
     page.close()

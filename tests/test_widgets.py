@@ -348,3 +348,48 @@ def test_loss_explorer_error_title_keeps_the_batch_size(airfoil):
     explorer.sliders["momentum"].value = 0.0
     explorer.sliders["nesterov"].value = True
     assert explorer.figure.title.replace("\n", " ").endswith("batch size 20")
+
+
+# --- The website's version: the same sliders, exported -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "hyperparameters"),
+    [(SGD, {"lr": 0.6, "momentum": 0.5}), (Adam, {"lr": 0.4}), (AdamW, {"lr": 0.4, "weight_decay": 0.1}),
+     (RMSprop, {"lr": 0.4, "alpha": 0.9}), (Adadelta, {"rho": 0.9}), (Adagrad, {"lr": 0.4})],
+)
+def test_the_web_sliders_are_the_widgets_sliders(optimizer_class, hyperparameters):
+    explorer = trajectory_explorer(optimizer_class, hyperparameters)
+    spec = explorer.web_spec()
+    assert [slider["name"] for slider in spec["sliders"]] == list(explorer.sliders)
+    for slider in spec["sliders"]:
+        widget = explorer.sliders[slider["name"]]
+        assert widget.description == slider["description"]
+        if slider["kind"] == "checkbox":
+            assert widget.value == (slider["start"] == 1)
+            continue
+        # The widget's range and step are the exported grid's, and both start at the same value.
+        assert (widget.min, widget.max) == pytest.approx((slider["low"], slider["low"] + (slider["count"] - 1) * slider["step"]))
+        assert widget.value == slider["value"]
+        if slider["kind"] != "int":
+            assert widget.step == slider["step"]
+
+
+def test_the_web_spec_starts_where_the_notebook_explorer_starts(airfoil):
+    explorer = loss_curve_explorer(Adam, {"lr": 0.01}, airfoil, baseline=(SGD, {"lr": 0.05}))
+    spec = explorer.web_spec()
+    assert spec["summary"] == explorer.summary
+    assert spec["optimizer"] == "Adam" and spec["fixed"] == {}
+    assert spec["baseline"]["hyperparameters"] == {"lr": 0.05}
+    assert spec["theta0"][-1] == 0.0 and len(spec["orders"]) == 2 and sorted(spec["orders"][0]) == list(range(1500))
+
+
+def test_an_explorer_the_browser_cannot_run_says_where_it_runs():
+    explorer = trajectory_explorer(torch.optim.Adam, {"lr": 0.1})
+    assert explorer.web_spec() is None
+    assert "run live in Jupyter or Colab" in explorer.web_html()
+
+
+def test_the_notebook_output_carries_the_widget_and_the_web_version(executed_notebook):
+    (output,) = outputs_with(executed_notebook, 0, "application/vnd.jupyter.widget-view+json")
+    assert 'class="optim-live"' in output["data"]["text/html"]

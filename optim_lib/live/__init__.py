@@ -13,3 +13,7 @@ the website computes what it computes in JupyterLab.
 - :mod:`.controls`: the sliders' grids (value, range and readout of every position).
 - :mod:`.web`: what the page's worker calls: one explorer run, drawn as pixel coordinates.
 """
+
+BROWSER_FILES = ("__init__.py", "landscapes.py", "rules/*.py", "live/*.py")
+"""The modules of optim_lib that the website runs in the browser (globs under optim_lib/):
+the build copies them into the site, and a test imports each with NumPy and torch blocked."""

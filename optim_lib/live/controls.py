@@ -83,7 +83,10 @@ class Slider:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Slider:
-        return cls(**{**data, "options": tuple(data.get("options", ()))})
+        """The slider of :meth:`to_dict`'s dict (keys it does not know, such as the page's
+        ``readout``, are left out)."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**{**known, "options": tuple(known.get("options", ()))})
 
 
 def _off_grid(value: float, low: float, step: float) -> bool:

@@ -12,6 +12,8 @@ polylines and text where Python says.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,7 +22,7 @@ from ..landscapes import LANDSCAPES
 from ..rules import rule_for
 from . import text
 from .controls import Slider, hyperparameters
-from .regression import Moments, second_moments, train
+from .regression import Moments, second_moments, train, unpack_rows
 from .trajectory import run_2d
 
 Pixels = list[list[float]]
@@ -44,11 +46,19 @@ class Geometry:
         return (self.left + (x - x0) / (x1 - x0) * self.width,
                 self.top + (y1 - y) / (y1 - y0) * self.height)
 
+    def _box(self) -> tuple[float, float, float, float]:
+        return (self.left - _MARGIN * self.width, self.top - _MARGIN * self.height,
+                self.left + (1 + _MARGIN) * self.width, self.top + (1 + _MARGIN) * self.height)
+
+    def markers(self, points: Sequence[Sequence[float]]) -> Pixels:
+        """The points themselves, in pixels, where they are near enough to be seen."""
+        x0, y0, x1, y1 = self._box()
+        return [[x, y] for x, y in (self.pixel(*point) for point in points) if x0 <= x <= x1 and y0 <= y <= y1]
+
     def polylines(self, points: Sequence[Sequence[float]]) -> list[Pixels]:
         """``points`` in pixels, split where a segment leaves the widened box (clipped)."""
         pixels = [self.pixel(x, y) for x, y in points]
-        box = (self.left - _MARGIN * self.width, self.top - _MARGIN * self.height,
-               self.left + (1 + _MARGIN) * self.width, self.top + (1 + _MARGIN) * self.height)
+        box = self._box()
         if len(pixels) == 1:
             inside = box[0] <= pixels[0][0] <= box[2] and box[1] <= pixels[0][1] <= box[3]
             return [[list(pixels[0])]] if inside else []
@@ -113,6 +123,10 @@ def _group(optimizer: str, defaults: Mapping[str, Any], given: Mapping[str, Any]
     return group
 
 
+# The worker's memory: the explorers of the page, the airfoil rows once read, and baseline
+# runs (which change only with the steps or the batch size).
+_specs: dict[str, dict[str, Any]] = {}
+_airfoil: dict[str, tuple[list[list[float]], list[float]]] = {}
 _baseline_cache: dict[tuple[str, Any], Any] = {}
 _moments_cache: dict[str, Moments] = {}
 
@@ -177,7 +191,7 @@ def _trajectory(spec: Mapping[str, Any], group: Mapping[str, Any], steps: int, g
     boxes = (landscape.x1_range, landscape.x2_range)
     message = text.trajectory_message(points, diverged_at, *boxes)
     summary = text.trajectory_summary(points[-1], len(points) - 1, diverged_at)
-    lines = [{"role": "path", "pieces": geometry.polylines(points)}]
+    lines = [_drawn("path", points, geometry)]
     baseline = spec.get("baseline")
     if baseline is not None:
         base_group = _group(baseline["optimizer"], baseline["defaults"], baseline["hyperparameters"])
@@ -185,9 +199,17 @@ def _trajectory(spec: Mapping[str, Any], group: Mapping[str, Any], steps: int, g
         message = text.with_baseline_message(message, text.trajectory_message(base_points, base_diverged, *boxes))
         summary += (f"\nbaseline {baseline['optimizer']}: "
                     + text.trajectory_summary(base_points[-1], len(base_points) - 1, base_diverged))
-        lines.insert(0, {"role": "baseline", "pieces": geometry.polylines(base_points)})
+        lines.insert(0, _drawn("baseline", base_points, geometry))
+        extra = {"baseline_final": list(base_points[-1])}
+    else:
+        extra = {}
     return {"lines": lines, "message": text.wrap_message(message), "summary": summary,
-            "final": list(points[-1]), "diverged_at": diverged_at}
+            "final": list(points[-1]), "diverged_at": diverged_at, **extra}
+
+
+def _drawn(role: str, points: Sequence[Sequence[float]], geometry: Geometry) -> dict[str, Any]:
+    """A line as the page draws it: clipped polylines and the markers of its points."""
+    return {"role": role, "pieces": geometry.polylines(points), "markers": geometry.markers(points)}
 
 
 def airfoil_moments(data: Any) -> Moments:
@@ -217,7 +239,7 @@ def _loss_curve(spec: Mapping[str, Any], group: Mapping[str, Any], batch_size: i
     curve = one(spec["optimizer"], group)
     message = text.loss_curve_message(curve.epochs, curve.losses, curve.diverged_at, top)
     summary = text.loss_summary(curve.epochs, curve.losses, curve.seconds, curve.diverged_at)
-    lines = [{"role": "path", "pieces": geometry.polylines(finite(curve))}]
+    lines = [_drawn("path", finite(curve), geometry)]
     baseline = spec.get("baseline")
     if baseline is not None:
         base_group = _group(baseline["optimizer"], baseline["defaults"], baseline["hyperparameters"])
@@ -226,7 +248,45 @@ def _loss_curve(spec: Mapping[str, Any], group: Mapping[str, Any], batch_size: i
             message, text.loss_curve_message(base.epochs, base.losses, base.diverged_at, top))
         summary += f"\nbaseline {baseline['optimizer']}: " + text.loss_summary(
             base.epochs, base.losses, base.seconds, base.diverged_at)
-        lines.insert(0, {"role": "baseline", "pieces": geometry.polylines(finite(base))})
-    final = curve.losses[-1]
+        lines.insert(0, _drawn("baseline", finite(base), geometry))
+        extra = {"baseline_final": _finite_or_none(base.losses[-1])}
+    else:
+        extra = {}
     return {"lines": lines, "message": text.wrap_message(message), "summary": summary,
-            "final": final if math.isfinite(final) else None, "diverged_at": curve.diverged_at}
+            "final": _finite_or_none(curve.losses[-1]), "diverged_at": curve.diverged_at, **extra}
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+# --- What the page's worker calls (JSON in, JSON out) ------------------------------------------
+
+
+def load_airfoil_rows(path: str, sha1: str, features: int) -> None:
+    """Read the airfoil rows the site ships (see :func:`~.regression.pack_rows`) and check
+    that they are the rows the kernel trained on."""
+    if sha1 in _airfoil:
+        return
+    with open(path, "rb") as file:
+        payload = file.read()
+    digest = hashlib.sha1(payload).hexdigest()
+    if digest != sha1:
+        raise ValueError(f"the airfoil rows shipped with the site (SHA-1 {digest}) are not the ones the book "
+                         f"was built with (SHA-1 {sha1}): rebuild the book")
+    _airfoil[sha1] = unpack_rows(payload, features)
+
+
+def register(spec_json: str) -> None:
+    """Remember an explorer of the page, by its ``id``."""
+    spec = json.loads(spec_json)
+    if spec.get("version") != 1:
+        raise ValueError(f"this worker runs explorer specs of version 1; got {spec.get('version')!r}: rebuild the book")
+    _specs[spec["id"]] = spec
+
+
+def run_json(explorer_id: str, positions_json: str) -> str:
+    """:func:`run` for a registered explorer; the result as JSON."""
+    spec = _specs[explorer_id]
+    data = _airfoil[spec["data"]["sha1"]] if spec["kind"] == "loss" else None
+    return json.dumps(run(spec, json.loads(positions_json), data), allow_nan=False)
