@@ -65,7 +65,7 @@ RUNS_JS = "(id) => Number(document.getElementById(id).dataset.runs || 0)"
 RESULT_JS = "(id) => document.getElementById(id).optimLive.result"
 NEAR_JS = """() => [...document.querySelectorAll('.optim-live[data-kind]')].some(root => {
     const box = (root.closest('.cell') || root).getBoundingClientRect();
-    return box.top < window.innerHeight + 200 && box.bottom > -200;
+    return box.top < window.innerHeight + 800 && box.bottom > -800;
 })"""
 # Set slider positions the way a reader's last move leaves them, then fire the events that
 # move fires (input, then change): the explorer runs once.

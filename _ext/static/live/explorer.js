@@ -347,7 +347,7 @@
         observer.disconnect();
         startWorker();
       }
-    }, { rootMargin: "200px" });
+    }, { rootMargin: "800px 0px" });  // a head start: Python is ready sooner after the reader arrives
     for (const explorer of explorers.values()) observer.observe(explorer.root.closest(".cell") || explorer.root);
   }
 
