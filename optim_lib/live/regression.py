@@ -11,6 +11,11 @@ form in ``theta = (w, b)`` of the data's second moments, computed once:
 so a record costs 42 multiplications instead of a pass over the 1500 rows. The kernel and
 the reader's browser run this same code, on the same rows, initial weights and minibatch
 order (both handed in by the caller), and get the same curve.
+
+Dot products use :func:`math.fsum` (the correctly rounded sum), never the built-in ``sum``:
+from Python 3.12 on, ``sum`` of floats compensates its rounding errors and 3.11's does not,
+so the browser's Python (3.14) and an older kernel would differ in the last bit, and a
+chaotic run (a huge learning rate) would amplify that into different curves.
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ def full_loss(moments: Moments, theta: Sequence[float]) -> float:
     linear = 0.0
     for i, ti in enumerate(theta):
         row = moments.M[i]
-        quadratic += ti * sum(row[j] * tj for j, tj in enumerate(theta))
+        quadratic += ti * math.fsum(map(operator.mul, row, theta))
         linear += ti * moments.c[i]
     return (quadratic - 2.0 * linear + moments.q) / 2.0
 
@@ -95,7 +100,7 @@ def minibatch_gradient(rows: Sequence[Sequence[float]], targets: Sequence[float]
     gradient_b = 0.0
     for index in batch:
         x = rows[index]
-        residual = sum(map(operator.mul, x, w)) + b - targets[index]
+        residual = math.fsum(map(operator.mul, x, w)) + b - targets[index]
         gradient_w = [gj + xj * residual for gj, xj in zip(gradient_w, x)]
         gradient_b += residual
     size = len(batch)
