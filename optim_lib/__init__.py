@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "optimizers": ("SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "ALL_OPTIMIZERS"),
-    "landscapes": ("Landscape", "QUADRATIC", "ROSENBROCK", "SADDLE", "LANDSCAPES"),
+    "landscapes": ("Landscape", "QUADRATIC", "ROTATED_QUADRATIC", "ROSENBROCK", "SADDLE", "LANDSCAPES"),
     "trajectories": ("Trajectory", "run_trajectory"),
     "airfoil": ("AirfoilData", "AirfoilDataError", "load_airfoil"),
     "training": ("LossCurve", "train_linear_regression"),

@@ -1,11 +1,21 @@
-"""Run an optim_lib optimizer and its torch.optim twin side by side and measure the gap."""
+"""Compare optimizers: an optim_lib class against its torch.optim twin (the gap between
+their parameters), and optimizers against each other at their best learning rates."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
+
+from .landscapes import Landscape
+from .rules._checks import check_whole
+from .trajectories import Trajectory, run_trajectory
+
+LEARNING_RATE_GRID: tuple[float, ...] = tuple(10 ** (k / 20) for k in range(-60, 21))
+"""81 learning rates from 0.001 to 10, evenly spaced in the logarithm: 20 per decade
+(0.001, 0.00112, 0.00126, ..., 8.91, 10)."""
 
 
 def largest_difference(
@@ -34,3 +44,43 @@ def largest_difference(
             opt.step()
         worst = max(worst, float((a - b).detach().abs().max()))
     return worst
+
+
+def best_learning_rate(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None,
+    landscape: Landscape,
+    *,
+    steps: int = 100,
+    grid: Sequence[float] = LEARNING_RATE_GRID,
+) -> Trajectory:
+    """The run that ends lowest: ``optimizer_class`` with ``hyperparameters`` and each
+    learning rate of ``grid`` in turn, ``steps`` steps on ``landscape`` from its start; the
+    run whose final ``f`` is smallest is returned (its ``hyperparameters["lr"]`` says which
+    rate won; on a tie, the smaller rate). Runs that diverge are left out.
+
+    The rule is a stated one, so that a comparison "at each method's best learning rate"
+    can be checked: the best of a fixed grid, for one budget of steps, from one start.
+
+    Raises:
+        ValueError: ``hyperparameters`` sets ``lr`` itself, ``grid`` is empty or holds a
+            learning rate that is not a positive finite number, or every run diverges.
+    """
+    hyperparameters = dict(hyperparameters or {})
+    if "lr" in hyperparameters:
+        raise ValueError(f"hyperparameters must not set lr (the grid does); got lr={hyperparameters['lr']!r}")
+    check_whole("steps", steps, 1)
+    grid = list(grid)
+    if not grid or not all(isinstance(lr, (int, float)) and 0 < lr < math.inf for lr in grid):
+        raise ValueError(f"grid must be a non-empty sequence of positive finite learning rates; got {grid!r}")
+    best: Trajectory | None = None
+    for lr in sorted(grid):
+        run = run_trajectory(optimizer_class, {**hyperparameters, "lr": lr}, landscape, steps=steps)
+        final = float(run.losses[-1])
+        if run.diverged_at is not None or not math.isfinite(final):
+            continue
+        if best is None or final < float(best.losses[-1]):
+            best = run
+    if best is None:
+        raise ValueError(f"every learning rate in grid diverged on {landscape.name!r} within {steps} steps")
+    return best

@@ -8,6 +8,7 @@ no NumPy: the website's live explorers run it in the reader's browser.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -97,4 +98,44 @@ SADDLE = Landscape(
 ridge, gradient descent crawls away from the saddle; methods that rescale small
 gradients escape fast."""
 
-LANDSCAPES = {"quadratic": QUADRATIC, "rosenbrock": ROSENBROCK, "saddle": SADDLE}
+
+_ROOT_HALF = math.sqrt(0.5)
+"""cos 45° = sin 45°."""
+
+
+def _rotated_coordinates(x1: ArrayLike, x2: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
+    """The point's coordinates ``u = Rᵀ x`` along the bowl's own axes, R the rotation by 45°."""
+    return _ROOT_HALF * (x1 + x2), _ROOT_HALF * (x2 - x1)
+
+
+def _rotated_quadratic(x1: ArrayLike, x2: ArrayLike) -> ArrayLike:
+    u1, u2 = _rotated_coordinates(x1, x2)
+    return _quadratic(u1, u2)
+
+
+def _rotated_quadratic_grad(x1: ArrayLike, x2: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
+    # Chain rule: the gradient in x is R times the gradient in u.
+    g1, g2 = _quadratic_grad(*_rotated_coordinates(x1, x2))
+    return _ROOT_HALF * (g1 - g2), _ROOT_HALF * (g1 + g2)
+
+
+ROTATED_QUADRATIC = Landscape(
+    name="Rotated quadratic",
+    latex=r"f(\mathbf{x}) = 0.1\,u_1^2 + 2\,u_2^2,\ u_1 = \tfrac{x_1 + x_2}{\sqrt 2},\ u_2 = \tfrac{x_2 - x_1}{\sqrt 2}",
+    f=_rotated_quadratic,
+    grad=_rotated_quadratic_grad,
+    start=(-1.5 * math.sqrt(2), -3.5 * math.sqrt(2)),
+    x1_range=(-6.0, 2.0),
+    x2_range=(-5.5, 1.5),
+    minima=((0.0, 0.0),),
+)
+"""The elongated quadratic turned by 45°: ``f_rot(R x) = f(x)`` for the rotation R. The same
+curvatures, 0.2 along the diagonal (1, 1) and 4 across it, but they no longer lie along the
+coordinate axes: ``f = 1.05 x1² - 1.9 x1 x2 + 1.05 x2²``, and each coordinate's gradient mixes
+both coordinates. The start is the quadratic's start turned the same way, ``R (-5, -2)`` =
+(-2.12, -4.95), so a method that does not depend on the coordinates (gradient descent,
+momentum) follows the same path, turned, and reaches the same f at every step; a method that
+scales each coordinate separately does not. The plot box holds the start, the minimum and the
+first overshoots across the valley of the course's methods."""
+
+LANDSCAPES = {"quadratic": QUADRATIC, "rotated": ROTATED_QUADRATIC, "rosenbrock": ROSENBROCK, "saddle": SADDLE}
