@@ -6,7 +6,8 @@ Layers, each importing only the ones above it:
   symbols, on torch tensors, NumPy arrays or plain floats. Standard library only: the
   website runs these modules in the reader's browser.
 - ``optim_lib.optimizers``: a drop-in ``torch.optim.Optimizer`` class on each rule
-  (``SGD``, ``Adagrad``, ``RMSprop``, ``Adadelta``, ``Adam``, ``AdamW``).
+  (``SGD``, ``Adagrad``, ``RMSprop``, ``Adadelta``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``,
+  ``Adamax``, ``Adafactor``, ``Muon``, ``Lion``, ``AdamWScheduleFree``).
 - ``optim_lib.landscapes`` and ``optim_lib.live``: 2-D test functions and the experiments
   in plain Python (the 2-D runner, the airfoil trainer), shared by the kernel and the
   browser; ``optim_lib.trajectories`` (:func:`run_trajectory`) and ``optim_lib.airfoil`` /
@@ -27,7 +28,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "optimizers": ("SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "ALL_OPTIMIZERS"),
+    "optimizers": ("SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "RAdam", "Adamax",
+                   "Adafactor", "Muon", "Lion", "AdamWScheduleFree", "ALL_OPTIMIZERS"),
     "landscapes": ("Landscape", "QUADRATIC", "ROTATED_QUADRATIC", "ROSENBROCK", "SADDLE", "LANDSCAPES"),
     "trajectories": ("Trajectory", "run_trajectory"),
     "airfoil": ("AirfoilData", "AirfoilDataError", "load_airfoil"),

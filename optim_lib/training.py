@@ -11,7 +11,12 @@ out (two lines for a linear model) and the full-data loss from the data's second
 The website runs that same function in the reader's browser, on the same rows, initial
 weights and minibatch order, and draws the same curve. Any other ``torch.optim.Optimizer``
 class is trained the classic way, with the gradient handed to it through ``.grad`` (in
-float32, the data's precision), from the same start and in the same order.
+float32, the data's precision), from the same start and in the same order; so is an
+optim_lib class whose rule is not elementwise (Adafactor; Muon refuses the model's vector
+parameters) or is evaluated elsewhere than at its parameters (schedule-free AdamW). An
+optimizer with a ``train()``/``eval()`` pair (schedule-free AdamW, optim_lib's or the
+schedulefree package's) steps in train mode and the loss is recorded in eval mode, at the
+average :math:`x` that one evaluates.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import torch
 from .airfoil import AirfoilData
 from .live import text
 from .live.regression import LOSS_LIMIT, train
-from .optimizers.base import RuleOptimizer, plain_hyperparameters
+from .optimizers.base import RuleOptimizer, has_modes, plain_hyperparameters
 from .rules._arrays import Array
 from .rules._checks import check_whole
 
@@ -125,9 +130,10 @@ def train_linear_regression(
     b = torch.tensor(theta0[-1:], dtype=data.X.dtype, requires_grad=True)
     optimizer = optimizer_class([w, b], **hyperparameters)  # checks the hyperparameters
     group = optimizer.param_groups[0]
-    if isinstance(optimizer, RuleOptimizer) and optimizer.rule_for(group).elementwise:
+    rule = optimizer.rule_for(group) if isinstance(optimizer, RuleOptimizer) else None
+    if rule is not None and rule.elementwise and rule.evaluation_point is None:
         rows, targets = data.rows
-        curve = train(optimizer.rule_for(group), plain_hyperparameters(group), rows, targets, theta0, orders,
+        curve = train(rule, plain_hyperparameters(group), rows, targets, theta0, orders,
                       batch_size=batch_size, record_every=record_every, moments=data.moments)
         recorded, losses, seconds, diverged_at = curve.epochs, curve.losses, curve.seconds, curve.diverged_at
     else:
@@ -147,7 +153,9 @@ def train_linear_regression(
 def _train_torch(optimizer: torch.optim.Optimizer, w: torch.Tensor, b: torch.Tensor, data: AirfoilData,
                  orders: list[list[int]], batch_size: int,
                  record_every: int) -> tuple[list[float], list[float], float, float | None]:
-    """Any torch.optim class: the gradient computed in NumPy, handed over through ``.grad``."""
+    """Any torch.optim class: the gradient computed in NumPy, handed over through ``.grad``;
+    stepped in train mode and the loss recorded in eval mode if the optimizer has modes."""
+    modes = has_modes(optimizer)
     X, y = data.X.numpy(), data.y.numpy()
     n = len(y)
     recorded = [0.0]
@@ -160,6 +168,8 @@ def _train_torch(optimizer: torch.optim.Optimizer, w: torch.Tensor, b: torch.Ten
         for order in orders if diverged_at is None else ():
             order = np.array(order)
             for start in range(0, n, batch_size):
+                if modes:
+                    optimizer.train()
                 tic = time.perf_counter()
                 batch = order[start : start + batch_size]
                 grad_w, grad_b = linear_regression_gradient(X[batch], y[batch], *_arrays(w, b))
@@ -169,6 +179,8 @@ def _train_torch(optimizer: torch.optim.Optimizer, w: torch.Tensor, b: torch.Ten
                 seen += len(batch)
                 # Every record_every examples, and always after the last step.
                 if seen // record_every > (seen - len(batch)) // record_every or seen == n * len(orders):
+                    if modes:
+                        optimizer.eval()
                     recorded.append(seen / n)
                     losses.append(squared_loss(X, y, *_arrays(w, b)))
                     if _is_diverged(losses[-1]):

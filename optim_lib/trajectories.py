@@ -6,6 +6,13 @@ optim_lib's own classes the runner calls the class's update rule directly, coord
 coordinate on plain floats (:func:`optim_lib.live.trajectory.run_2d`: the same function the
 website runs in the reader's browser, without torch's per-step overhead), which is what
 makes a slider feel instant.
+
+The path is the sequence of points at which the model is *evaluated*. For most optimizers
+that is the parameter itself. Schedule-free AdamW takes its gradients at one point
+(:math:`y`) and is evaluated at another (the average :math:`x`): its rule says so through
+its ``evaluation_point``, and the path records :math:`x`. Another ``torch.optim`` class
+with a ``train()``/``eval()`` pair (the schedulefree package's) is put in train mode to
+step and switched to eval mode to read each point, as its documentation asks.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import torch
 from .landscapes import QUADRATIC, Landscape
 from .live import text
 from .live.trajectory import DIVERGENCE_LIMIT, run_2d
-from .optimizers.base import RuleOptimizer, plain_hyperparameters
+from .optimizers.base import RuleOptimizer, has_modes, plain_hyperparameters
 from .rules._checks import check_whole
 
 __all__ = ["DIVERGENCE_LIMIT", "Trajectory", "run_trajectory"]
@@ -85,10 +92,11 @@ def run_trajectory(
     parameter = torch.tensor(x0, requires_grad=True)
     optimizer = optimizer_class([parameter], **hyperparameters)
     group = optimizer.param_groups[0]
-    if isinstance(optimizer, RuleOptimizer) and optimizer.rule_for(group).elementwise:
+    rule = optimizer.rule_for(group) if isinstance(optimizer, RuleOptimizer) else None
+    if rule is not None and rule.elementwise and rule.evaluation_point is None:
         points, diverged_at = run_2d(optimizer.rule_for(group), plain_hyperparameters(group), landscape.grad,
                                      tuple(x0), steps)
-    elif isinstance(optimizer, RuleOptimizer):
+    elif rule is not None:
         points, diverged_at = _run_rule_on_arrays(optimizer, landscape, x0, steps)
     else:
         points, diverged_at = _run_torch(optimizer, parameter, landscape, x0, steps)
@@ -104,10 +112,12 @@ def run_trajectory(
 def _run_rule_on_arrays(
     optimizer: RuleOptimizer, landscape: Landscape, x0: np.ndarray, steps: int
 ) -> tuple[list[np.ndarray], int | None]:
-    """A rule that is not elementwise (it mixes the coordinates) runs on the whole point."""
-    group = optimizer.param_groups[0]
+    """The rule on the whole point as a NumPy array: a rule that is not elementwise (it
+    mixes the coordinates), or one whose model is evaluated elsewhere than at the parameter
+    (the recorded point is then the rule's ``evaluation_point``)."""
+    group = plain_hyperparameters(optimizer.param_groups[0])
     rule = optimizer.rule_for(group)
-    arguments = rule.arguments(plain_hyperparameters(group))
+    arguments = rule.arguments(group)
     state = rule.initial_state(x0, group)
     x = x0
     points = [x0]
@@ -115,9 +125,10 @@ def _run_rule_on_arrays(
         for step in range(1, steps + 1):
             g = np.array(landscape.grad(x[0], x[1]))
             x, state = rule.update(x, g, state, **arguments)
-            if _is_diverged(x):
+            point = x if rule.evaluation_point is None else rule.evaluation_point(x, state, group)
+            if _is_diverged(point):
                 return points, step
-            points.append(x)
+            points.append(point)
     return points, None
 
 
@@ -128,11 +139,18 @@ def _run_torch(
     x0: np.ndarray,
     steps: int,
 ) -> tuple[list[np.ndarray], int | None]:
+    """Any torch.optim class, stepped in train mode if it has modes, each point read in eval
+    mode."""
+    modes = has_modes(optimizer)
     points = [x0]
     for step in range(1, steps + 1):
+        if modes:
+            optimizer.train()
         x1, x2 = parameter.detach().tolist()
         parameter.grad = torch.tensor(landscape.grad(x1, x2), dtype=torch.float64)
         optimizer.step()
+        if modes:
+            optimizer.eval()
         x = parameter.detach().numpy().copy()
         if _is_diverged(x):
             return points, step

@@ -134,6 +134,14 @@ def plain_hyperparameters(group: Mapping[str, Any]) -> Mapping[str, Any]:
     return plain
 
 
+def has_modes(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether ``optimizer`` switches its parameters between a training and an evaluation
+    point with ``train()`` and ``eval()``, as schedule-free optimizers do (optim_lib's
+    :class:`~optim_lib.optimizers.schedule_free.AdamWScheduleFree` and the schedulefree
+    package's); ``torch.optim``'s classes have no such methods."""
+    return callable(getattr(optimizer, "train", None)) and callable(getattr(optimizer, "eval", None))
+
+
 class RuleOptimizer(torch.optim.Optimizer):
     """Base class: owns the step loop; a subclass names its rule and writes its constructor.
 

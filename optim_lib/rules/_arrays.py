@@ -1,9 +1,14 @@
-"""The four array operations the update rules need beyond ``+ - * / **``.
+"""The array operations the update rules need beyond ``+ - * / **``, ``abs`` and ``@``.
 
 The rules run on ``torch.Tensor`` (inside the ``torch.optim.Optimizer`` classes), on NumPy
 arrays, and on plain Python floats (the 2-D runner, the airfoil trainer and the reader's
-browser, where only the standard library exists). Plain arithmetic works on all three;
-these helpers pick the right library for the rest, so each rule is written once.
+browser, where only the standard library exists). Plain arithmetic works on all three (and
+``@``, the matrix product, on tensors and arrays); these helpers pick the right library for
+the rest, so each rule is written once.
+
+The elementwise helpers (``zeros_like`` to ``clamp_min``) take floats too; the rest are for
+the rules that look at a whole parameter (its norm, its rows and columns), which run on
+tensors and arrays only.
 
 They import neither NumPy nor torch: an array's own type names its library, which is
 already loaded if such an array exists.
@@ -57,3 +62,77 @@ def maximum(a: Array, b: Array) -> Array:
     if library is None:
         return a if (a >= b or a != a) else b
     return library.maximum(a, b)
+
+
+def copy(x: Array) -> Array:
+    """A copy of ``x`` that shares no memory with it (a tensor's copy is outside autograd's
+    graph, like the optimizer state it becomes)."""
+    library = _library(x)
+    if library is None:
+        return x
+    detach = getattr(x, "detach", None)  # torch
+    return detach().clone() if detach is not None else library.copy(x)
+
+
+def sign(x: Array) -> Array:
+    """-1, 0 or 1 by the sign of each entry; NaN stays NaN (NumPy's rule: torch's ``sign``
+    gives 0 for NaN, which would hide a NaN as a zero step)."""
+    library = _library(x)
+    if library is None:
+        if x != x:
+            return x
+        return 0.0 if x == 0 else math.copysign(1.0, x)
+    return library.where(x != x, x, library.sign(x))
+
+
+def clamp_min(x: Array, low: float) -> Array:
+    """Elementwise ``max(x, low)`` for a number ``low``; NaN stays NaN."""
+    library = _library(x)
+    if library is None:
+        return x if (x >= low or x != x) else float(low)
+    return x.clip(min=low)
+
+
+def machine_epsilon(x: Array) -> float:
+    """The gap between 1 and the next number in ``x``'s precision (2.2e-16 in float64)."""
+    library = _library(x)
+    return sys.float_info.epsilon if library is None else float(library.finfo(x.dtype).eps)
+
+
+def shape(x: Array) -> tuple[int, ...]:
+    return () if _library(x) is None else tuple(x.shape)
+
+
+def numel(x: Array) -> int:
+    """The number of entries."""
+    return math.prod(shape(x))
+
+
+def norm(x: Array) -> float:
+    """The 2-norm of all of ``x``'s entries together (Frobenius for a matrix), as a float."""
+    library = _library(x)
+    return abs(x) if library is None else float(library.linalg.norm(x))
+
+
+def mean(x: Array, axis: int) -> Array:
+    """The mean along ``axis``, which is kept with length 1 (so the result broadcasts
+    against ``x``)."""
+    _library(x)
+    return x.mean(axis=axis, keepdims=True)
+
+
+def zeros(x: Array, shape_: tuple[int, ...]) -> Array:
+    """Zeros of shape ``shape_``, of ``x``'s kind and dtype (and, for a tensor, device)."""
+    library = _library(x)
+    if library is None:
+        if shape_ != ():
+            raise ValueError(f"a float has shape (); got shape {shape_}")
+        return 0.0
+    new_zeros = getattr(x, "new_zeros", None)  # torch
+    return new_zeros(shape_) if new_zeros is not None else library.zeros(shape_, dtype=x.dtype)
+
+
+def transpose(x: Array) -> Array:
+    """The transpose of a matrix."""
+    _library(x)
+    return x.T

@@ -40,6 +40,12 @@ class Rule:
         elementwise: every coordinate is updated from its own numbers only (true of all
             the classic rules), so the rule gives the same result on a whole array as on
             each of its elements as a float.
+        evaluation_point: ``evaluation_point(p, state, group)``, the point at which a model
+            trained with this rule is evaluated, where that is not the parameter ``p``
+            itself (schedule-free AdamW takes its gradients at ``y`` and is evaluated at
+            the average ``x``); ``None`` for the rules where it is ``p``. The runners record
+            this point, and an optimizer class with such a rule switches its parameters
+            between the two with ``train()`` and ``eval()``.
     """
 
     name: str
@@ -49,6 +55,7 @@ class Rule:
     arguments: Callable[[Group], dict[str, Any]]
     init_arguments: Callable[[Group], dict[str, Any]] = _no_init_arguments
     elementwise: bool = True
+    evaluation_point: Callable[[Any, State, Group], Any] | None = None
 
     def initial_state(self, p: Any, group: Group) -> State:
         """The state of parameter ``p`` before its first step, for ``group``'s settings."""
