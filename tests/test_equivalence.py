@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optim_lib
+from side_by_side import run_side_by_side
 
-STEPS = 120
 TOLERANCE = 1e-10
 SHAPES = [(), (7,), (3, 4), (2, 1, 5)]
 
@@ -92,28 +92,7 @@ STRATEGIES = {
 
 
 def _run_side_by_side(name: str, hyperparameters: dict, shape: tuple[int, ...], seed: int) -> float:
-    """Optimize a random convex quadratic (concave when maximizing, so both converge) with a
-    noisy gradient, as in SGD. The noise matters: on an exact quadratic, sign-like methods
-    (RMSProp, Adam) end up bouncing chaotically around the minimum, where torch's fused
-    multiply-adds and NumPy's separate roundings (both correct) drift apart exponentially."""
-    generator = torch.Generator().manual_seed(seed)
-    a = torch.rand(shape, generator=generator, dtype=torch.float64) * 1.5 + 0.5
-    b = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
-    start = torch.randn(shape, generator=generator, dtype=torch.float64)
-    noise = 0.5 * torch.randn((STEPS, *shape), generator=generator, dtype=torch.float64)
-    sign = -1.0 if hyperparameters["maximize"] else 1.0
-    ours = start.clone().requires_grad_(True)
-    theirs = start.clone().requires_grad_(True)
-    opt_ours = getattr(optim_lib, name)([ours], **hyperparameters)
-    opt_theirs = getattr(torch.optim, name)([theirs], **hyperparameters)
-    worst = 0.0
-    for step in range(STEPS):
-        for x, opt in ((ours, opt_ours), (theirs, opt_theirs)):
-            opt.zero_grad()
-            (sign * (0.5 * a * x * x + (b + noise[step]) * x)).sum().backward()
-            opt.step()
-        worst = max(worst, float((ours - theirs).detach().abs().max()))
-    return worst
+    return run_side_by_side(getattr(optim_lib, name), getattr(torch.optim, name), hyperparameters, shape, seed)
 
 
 @pytest.mark.parametrize("name", list(STRATEGIES))

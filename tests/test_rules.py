@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from optim_lib.optimizers import (
-    adadelta_init, adadelta_update, adagrad_init, adagrad_update, adam_init, adam_update,
-    adamw_update, rmsprop_init, rmsprop_update, sgd_init, sgd_update,
+    adadelta_init, adadelta_update, adafactor_init, adafactor_update, adagrad_init, adagrad_update, adam_init,
+    adam_update, adamax_init, adamax_update, adamw_schedule_free_init, adamw_schedule_free_update, adamw_update,
+    lion_init, lion_update, muon_init, muon_update, nadam_init, nadam_update, radam_init, radam_update,
+    rmsprop_init, rmsprop_update, sgd_init, sgd_update,
 )
+from optim_lib.rules import RULES, schedule_free_x
+from optim_lib.rules.muon import NS_COEFFICIENTS
 
 X = np.array([1.0, -2.0])
 G = np.array([0.5, 4.0])
@@ -74,21 +81,240 @@ def test_rules_do_not_mutate_their_inputs():
         np.testing.assert_array_equal(state[key], value)
 
 
-@pytest.mark.parametrize(
-    ("init", "update", "arguments"),
-    [
-        (sgd_init, sgd_update, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
-        (adagrad_init, adagrad_update, {"lr": 0.1}),
-        (rmsprop_init, rmsprop_update, {"lr": 0.01, "centered": True, "momentum": 0.5}),
-        (adadelta_init, adadelta_update, {}),
-        (adam_init, adam_update, {"lr": 0.01, "amsgrad": True}),
-        (adam_init, adamw_update, {"lr": 0.01}),
-    ],
-)
+def test_nadam_first_step_by_hand():
+    # t = 1: Pi_1 = mu_1, m = (1 - beta1) g, v_hat = g^2, so with eps = 0 the step is
+    # lr sign(g) (1 + mu_2 (1 - beta1) / (1 - mu_1 mu_2)).
+    beta1, psi = 0.9, 4e-3
+    mu_1 = beta1 * (1 - 0.5 * 0.96**psi)
+    mu_2 = beta1 * (1 - 0.5 * 0.96 ** (2 * psi))
+    p, state = nadam_update(X, G, nadam_init(X), lr=0.1, eps=0.0)
+    np.testing.assert_allclose(p, X - 0.1 * np.sign(G) * (1 + mu_2 * (1 - beta1) / (1 - mu_1 * mu_2)), rtol=1e-15)
+    assert state["mu_product"] == mu_1
+
+
+def test_radam_takes_momentum_steps_until_rho_passes_5_then_rectified_ones():
+    # beta2 = 0.999: rho_inf = 1999 and rho_t = 1999 - 2 t 0.999^t / (1 - 0.999^t) is about
+    # t - 0.0005 t^2 + ...: 4.99 at t = 5, 5.99 at t = 6. With a constant gradient m_hat = G.
+    beta2 = 0.999
+    rho_inf = 2 / (1 - beta2) - 1
+    rho = [rho_inf - 2 * t * beta2**t / (1 - beta2**t) for t in (5, 6)]
+    assert rho[0] < 5 < rho[1]
+    p, state = X, radam_init(X)
+    for _ in range(5):
+        p, state = radam_update(p, G, state, lr=0.01, eps=0.0)
+    np.testing.assert_allclose(p, X - 5 * 0.01 * G, rtol=1e-14)
+    p6, _ = radam_update(p, G, state, lr=0.01, eps=0.0)
+    # l_6 = sqrt(1 - beta2^6) / sqrt(v_6) = 1 / |G|, since v_6 = (1 - beta2^6) G^2.
+    r = math.sqrt((rho[1] - 4) * (rho[1] - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho[1]))
+    np.testing.assert_allclose(p6, p - 0.01 * r * np.sign(G), rtol=1e-12)
+
+
+def test_adamax_first_step_is_lr_times_g_over_its_size_plus_eps():
+    # m = (1 - beta1) g, u = |g| + eps, and the bias correction 1 / (1 - beta1) cancels.
+    p, state = adamax_update(X, G, adamax_init(X), lr=0.1, eps=1e-3)
+    np.testing.assert_allclose(p, X - 0.1 * G / (np.abs(G) + 1e-3), rtol=1e-15)
+    np.testing.assert_array_equal(state["u"], np.abs(G) + 1e-3)
+
+
+def test_adamax_u_is_the_discounted_largest_gradient_size():
+    _, state = adamax_update(X, np.array([4.0, 1.0]), adamax_init(X), lr=0.1, eps=0.0, beta2=0.5)
+    _, state = adamax_update(X, np.array([1.0, 3.0]), state, lr=0.1, eps=0.0, beta2=0.5)
+    np.testing.assert_array_equal(state["u"], [2.0, 3.0])  # max(0.5 * 4, 1), max(0.5 * 1, 3)
+
+
+def test_lion_two_steps_by_hand_from_the_papers_algorithm_2():
+    """Chen et al. (2023), Algorithm 2: c_t = b1 m_{t-1} + (1 - b1) g_t,
+    theta_t = theta_{t-1} - eta (sign(c_t) + lambda theta_{t-1}), m_t = b2 m_{t-1} + (1 - b2) g_t,
+    with the paper's b1 = 0.9, b2 = 0.99."""
+    theta0, eta, lam = np.array([1.0, -2.0]), 0.01, 0.5
+    g1, g2 = np.array([1.0, 1.0]), np.array([-0.2, -0.05])
+    # Step 1: m_0 = 0, c_1 = 0.1 g_1 = (0.1, 0.1); m_1 = 0.01 g_1.
+    theta1 = theta0 - eta * (np.array([1.0, 1.0]) + lam * theta0)
+    # Step 2: c_2 = 0.9 * 0.01 + 0.1 g_2 = (0.009 - 0.02, 0.009 - 0.005) = (-0.011, 0.004): the
+    # second coordinate moves against its own gradient's sign, with the momentum.
+    theta2 = theta1 - eta * (np.array([-1.0, 1.0]) + lam * theta1)
+    p, state = lion_update(theta0, g1, lion_init(theta0), lr=eta, beta1=0.9, beta2=0.99, weight_decay=lam)
+    np.testing.assert_allclose(p, theta1, rtol=1e-15)
+    np.testing.assert_allclose(state["m"], 0.01 * g1, rtol=1e-15)
+    p, state = lion_update(p, g2, state, lr=eta, beta1=0.9, beta2=0.99, weight_decay=lam)
+    np.testing.assert_allclose(p, theta2, rtol=1e-15)
+    np.testing.assert_allclose(state["m"], 0.99 * 0.01 * g1 + 0.01 * g2, rtol=1e-15)
+
+
+def test_adafactor_first_step_on_a_vector_is_alpha_times_the_sign():
+    # t = 1: beta2_hat = 0, V = g^2, U = sign(g) with RMS 1, rho = min(lr, 1) and
+    # alpha = max(eps2, RMS(x)) rho, RMS(x) = sqrt((1 + 4) / 2); the decay uses x before the step.
+    p, state = adafactor_update(X, G, adafactor_init(X), lr=0.1, weight_decay=0.5)
+    alpha = math.sqrt(2.5) * 0.1
+    np.testing.assert_allclose(p, (1 - 0.1 * 0.5) * X - alpha * np.sign(G), rtol=1e-15)
+    np.testing.assert_array_equal(state["V"], G * G)
+
+
+def test_adafactor_factored_second_moment_by_hand():
+    # For g = I (2 x 2): row and column means of g^2 are 1/2, their mean 1/2, so
+    # V_hat = (1/2)(1/2)/(1/2) = 1/2 everywhere and U = sqrt(2) I, whose RMS is 1.
+    x = np.array([[0.5, -1.0], [2.0, 1.0]])
+    p, state = adafactor_update(x, np.eye(2), adafactor_init(x), lr=0.1)
+    np.testing.assert_array_equal(state["R"], [[0.5], [0.5]])
+    np.testing.assert_array_equal(state["C"], [[0.5, 0.5]])
+    alpha = math.sqrt((0.25 + 1 + 4 + 1) / 4) * 0.1
+    np.testing.assert_allclose(p, x - alpha * math.sqrt(2) * np.eye(2), rtol=1e-15)
+
+
+def test_adafactor_factors_a_rank_one_second_moment_exactly():
+    # g = u v' has g^2 = (u^2)(v^2)', which the row and column means reproduce: U = sign(g).
+    g = np.outer([1.0, 3.0], [1.0, -2.0, 0.5])
+    x = np.ones((2, 3))
+    p, _ = adafactor_update(x, g, adafactor_init(x), lr=0.1)
+    np.testing.assert_allclose(p, x - 0.1 * np.sign(g), rtol=1e-14)
+
+
+def _phi(sigma: float, steps: int = 5) -> float:
+    """The Newton-Schulz polynomial, iterated on one singular value."""
+    a, b, c = NS_COEFFICIENTS
+    for _ in range(steps):
+        sigma = a * sigma + b * sigma**3 + c * sigma**5
+    return sigma
+
+
+@pytest.mark.parametrize("tall", [False, True], ids=["square", "tall"])
+def test_muon_first_step_by_hand_on_a_diagonal_gradient(tall):
+    # G = diag(3, 4) (a 4 x 2 matrix when tall): singular values 3 and 4, Frobenius norm 5, so
+    # the iteration maps them to phi^5(0.6) and phi^5(0.8). The momentum and the Nesterov mix
+    # only scale G, which the normalization removes. lr' = lr sqrt(max(1, rows / columns)).
+    g = np.zeros((4, 2) if tall else (2, 2))
+    g[0, 0], g[1, 1] = 3.0, 4.0
+    x = np.full(g.shape, 0.5)
+    expected = np.zeros(g.shape)
+    expected[0, 0], expected[1, 1] = _phi(0.6), _phi(0.8)
+    p, state = muon_update(x, g, muon_init(x), lr=0.1, weight_decay=0.2)
+    lr_adjusted = 0.1 * (math.sqrt(2) if tall else 1.0)
+    np.testing.assert_allclose(p, (1 - 0.1 * 0.2) * x - lr_adjusted * expected, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(state["B"], 0.05 * g)
+    assert 0.5 < _phi(0.6) < 1.5 and 0.5 < _phi(0.8) < 1.5  # near 1, not exactly
+
+
+def test_muon_rule_refuses_a_vector():
+    with pytest.raises(ValueError, match=r"Muon updates matrices \(2-D parameters\) only; got a gradient of shape \(2,\)"):
+        muon_update(X, G, muon_init(X))
+
+
+def test_schedule_free_first_step_by_hand():
+    # t = 1: c_1 = 1, so y = z = x = x0 - lr_1 g_hat, g_hat = sign(g) + lambda x0 (eps = 0) and
+    # lr_1 = lr / warmup_steps.
+    y, state = adamw_schedule_free_update(X, G, adamw_schedule_free_init(X), lr=0.1, eps=0.0, weight_decay=0.5,
+                                          warmup_steps=4)
+    expected = X - 0.1 / 4 * (np.sign(G) + 0.5 * X)
+    np.testing.assert_allclose(y, expected, rtol=1e-15)
+    np.testing.assert_allclose(state["z"], expected, rtol=1e-15)
+    np.testing.assert_allclose(schedule_free_x(y, state["z"], 0.9), expected, rtol=1e-14)
+
+
+def test_schedule_free_init_copies_the_start_into_z():
+    x = np.array([1.0, 2.0])
+    state = adamw_schedule_free_init(x)
+    x[0] = 5.0
+    assert state["z"][0] == 1.0
+
+
+ELEMENTWISE = [
+    (sgd_init, sgd_update, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    (adagrad_init, adagrad_update, {"lr": 0.1}),
+    (rmsprop_init, rmsprop_update, {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    (adadelta_init, adadelta_update, {}),
+    (adam_init, adam_update, {"lr": 0.01, "amsgrad": True}),
+    (adam_init, adamw_update, {"lr": 0.01}),
+    (nadam_init, nadam_update, {"lr": 0.01, "weight_decay": 0.1}),
+    (nadam_init, nadam_update, {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    (radam_init, radam_update, {"lr": 0.01, "beta2": 0.9, "weight_decay": 0.1}),  # rho_t > 5 from t = 7
+    (adamax_init, adamax_update, {"lr": 0.01, "weight_decay": 0.1}),
+    (lion_init, lion_update, {"lr": 0.01, "weight_decay": 0.1}),
+    (adamw_schedule_free_init, adamw_schedule_free_update, {"lr": 0.05, "weight_decay": 0.1, "warmup_steps": 3}),
+]
+
+
+@pytest.mark.parametrize(("init", "update", "arguments"), ELEMENTWISE)
 def test_the_same_rule_gives_the_same_numbers_on_numpy_and_torch(init, update, arguments):
     p_np, state_np = X, init(X)
     p_t, state_t = torch.from_numpy(X.copy()), init(torch.from_numpy(X.copy()))
-    for _ in range(5):
+    for _ in range(10):
         p_np, state_np = update(p_np, G * p_np, state_np, **arguments)
         p_t, state_t = update(p_t, torch.from_numpy(G) * p_t, state_t, **arguments)
     np.testing.assert_allclose(p_t.numpy(), p_np, rtol=1e-13)
+
+
+@pytest.mark.parametrize(("init", "update", "arguments"), ELEMENTWISE)
+def test_an_elementwise_rule_gives_the_same_numbers_on_floats_as_on_an_array(init, update, arguments):
+    """Each coordinate on its own, as Python floats with a state each (how the 2-D runner, the
+    trainer and the browser run a rule), against the whole NumPy array."""
+    p_np, state_np = X, init(X)
+    coordinates = [(float(x), init(float(x))) for x in X]
+    for _ in range(10):
+        p_np, state_np = update(p_np, G * p_np, state_np, **arguments)
+        coordinates = [update(p, float(g) * p, state, **arguments) for (p, state), g in zip(coordinates, G)]
+        assert all(type(p) is float for p, _ in coordinates)
+    np.testing.assert_allclose([p for p, _ in coordinates], p_np, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("init", "update", "arguments", "shape"),
+    [
+        (adafactor_init, adafactor_update, {"lr": 0.05, "weight_decay": 0.1}, (5,)),
+        (adafactor_init, adafactor_update, {"lr": 0.05, "d": 1.5}, (3, 4)),
+        (adafactor_init, adafactor_update, {"lr": 0.05}, (2, 3, 4)),
+        (muon_init, muon_update, {"lr": 0.05, "nesterov": False}, (3, 4)),
+        (muon_init, muon_update, {"lr": 0.05, "adjust_lr_fn": "match_rms_adamw"}, (5, 2)),
+    ],
+)
+def test_a_whole_parameter_rule_gives_the_same_numbers_on_numpy_and_torch(init, update, arguments, shape):
+    generator = np.random.default_rng(0)
+    x, weights = generator.normal(size=shape), generator.uniform(0.5, 2.0, size=shape)
+    p_np, state_np = x, init(x)
+    p_t, state_t = torch.from_numpy(x.copy()), init(torch.from_numpy(x.copy()))
+    for _ in range(10):
+        p_np, state_np = update(p_np, weights * p_np, state_np, **arguments)
+        p_t, state_t = update(p_t, torch.from_numpy(weights) * p_t, state_t, **arguments)
+    np.testing.assert_allclose(p_t.numpy(), p_np, rtol=1e-12)
+
+
+def test_only_the_whole_parameter_rules_say_they_are_not_elementwise():
+    assert {name for name, rule in RULES.items() if not rule.elementwise} == {"Adafactor", "Muon"}
+
+
+_FLOAT_RUN = """
+from optim_lib.rules import RULES
+
+groups = {
+    "NAdam": {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1, "momentum_decay": 4e-3,
+              "decoupled_weight_decay": False, "maximize": False},
+    "RAdam": {"lr": 0.01, "betas": (0.9, 0.9), "eps": 1e-8, "weight_decay": 0.0, "decoupled_weight_decay": False,
+              "maximize": False},
+    "Adamax": {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "maximize": False},
+    "Lion": {"lr": 0.01, "betas": (0.9, 0.99), "weight_decay": 0.1, "decoupled_weight_decay": False, "init_lr": 0.01},
+    "AdamWScheduleFree": {"lr": 0.05, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.1, "warmup_steps": 3,
+                          "r": 0.0, "weight_lr_power": 2.0},
+}
+out = {}
+for name, group in groups.items():
+    rule = RULES[name]
+    rule.check(group)
+    p, state = 1.5, rule.initial_state(1.5, group)
+    for step in range(12):
+        p, state = rule.update(p, 0.3 * p - 0.1 * step, state, **rule.arguments(group))
+    point = p if rule.evaluation_point is None else rule.evaluation_point(p, state, group)
+    out[name] = [p, point]
+"""
+
+
+def test_the_new_elementwise_rules_run_on_floats_without_numpy_or_torch():
+    """As in the reader's browser: both imports blocked, the rules on plain floats, and the
+    same numbers as with them loaded."""
+    script = 'import json, sys\nsys.modules["numpy"] = None\nsys.modules["torch"] = None\n'
+    script += _FLOAT_RUN + "\nprint(json.dumps(out))\n"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    blocked = json.loads(result.stdout)
+    here: dict = {}
+    exec(_FLOAT_RUN, here)
+    assert set(blocked) == {"NAdam", "RAdam", "Adamax", "Lion", "AdamWScheduleFree"}
+    assert blocked == here["out"]
+    assert all(math.isfinite(v) for values in blocked.values() for v in values)

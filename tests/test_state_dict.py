@@ -16,7 +16,22 @@ SETTINGS = {
     "Adadelta": {"lr": 1.0, "rho": 0.9, "weight_decay": 0.01},
     "Adam": {"lr": 0.01, "betas": (0.8, 0.99), "amsgrad": True},
     "AdamW": {"lr": 0.01, "weight_decay": 0.1},
+    "NAdam": {"lr": 0.01, "betas": (0.8, 0.99), "momentum_decay": 0.01, "decoupled_weight_decay": True},
+    "RAdam": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1},
+    "Adamax": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1},
+    "Adafactor": {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-20, 1e-3), "d": 2.0, "weight_decay": 0.1},
+    "Muon": {"lr": 0.01, "momentum": 0.9, "nesterov": False, "ns_steps": 4, "adjust_lr_fn": "match_rms_adamw"},
+    "Lion": {"lr": 0.01, "betas": (0.8, 0.95), "weight_decay": 0.1, "decoupled_weight_decay": True},
+    "AdamWScheduleFree": {"lr": 0.05, "betas": (0.8, 0.99), "weight_decay": 0.1, "warmup_steps": 5, "r": 0.5},
 }
+
+
+def _new(cls: type, x: torch.Tensor, settings: dict) -> torch.optim.Optimizer:
+    """An optimizer ready to step (schedule-free AdamW needs train mode)."""
+    opt = cls([x], **settings)
+    if isinstance(opt, optim_lib.AdamWScheduleFree):
+        opt.train()
+    return opt
 
 
 def _steps(x: torch.Tensor, opt: torch.optim.Optimizer, first: int, count: int) -> None:
@@ -33,11 +48,11 @@ def test_resumed_run_continues_exactly(name):
     start = torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(2, 3)
 
     straight = start.clone().requires_grad_(True)
-    opt = cls([straight], **SETTINGS[name])
+    opt = _new(cls, straight, SETTINGS[name])
     _steps(straight, opt, 0, 40)
 
     first_half = start.clone().requires_grad_(True)
-    opt = cls([first_half], **SETTINGS[name])
+    opt = _new(cls, first_half, SETTINGS[name])
     _steps(first_half, opt, 0, 20)
     buffer = io.BytesIO()
     torch.save({"x": first_half.detach(), "optimizer": opt.state_dict()}, buffer)
@@ -56,9 +71,9 @@ def test_resumed_run_continues_exactly(name):
 @pytest.mark.parametrize("name", list(SETTINGS))
 def test_state_dict_carries_hyperparameters(name):
     cls = getattr(optim_lib, name)
-    x = torch.zeros(3, requires_grad=True)
+    x = torch.zeros(1, 3, requires_grad=True)  # a matrix: Muon takes no other
     saved = cls([x], **SETTINGS[name]).state_dict()
-    fresh = cls([torch.zeros(3, requires_grad=True)])
+    fresh = cls([torch.zeros(1, 3, requires_grad=True)])
     fresh.load_state_dict(saved)
     for key, value in SETTINGS[name].items():
         assert fresh.param_groups[0][key] == value
