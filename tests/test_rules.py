@@ -18,6 +18,7 @@ from optim_lib.optimizers import (
     rmsprop_init, rmsprop_update, sgd_init, sgd_update,
 )
 from optim_lib.rules import RULES, schedule_free_x
+from optim_lib.rules._arrays import sign
 from optim_lib.rules.muon import NS_COEFFICIENTS
 
 X = np.array([1.0, -2.0])
@@ -126,19 +127,31 @@ def test_lion_two_steps_by_hand_from_the_papers_algorithm_2():
     """Chen et al. (2023), Algorithm 2: c_t = b1 m_{t-1} + (1 - b1) g_t,
     theta_t = theta_{t-1} - eta (sign(c_t) + lambda theta_{t-1}), m_t = b2 m_{t-1} + (1 - b2) g_t,
     with the paper's b1 = 0.9, b2 = 0.99."""
-    theta0, eta, lam = np.array([1.0, -2.0]), 0.01, 0.5
-    g1, g2 = np.array([1.0, 1.0]), np.array([-0.2, -0.05])
-    # Step 1: m_0 = 0, c_1 = 0.1 g_1 = (0.1, 0.1); m_1 = 0.01 g_1.
-    theta1 = theta0 - eta * (np.array([1.0, 1.0]) + lam * theta0)
-    # Step 2: c_2 = 0.9 * 0.01 + 0.1 g_2 = (0.009 - 0.02, 0.009 - 0.005) = (-0.011, 0.004): the
-    # second coordinate moves against its own gradient's sign, with the momentum.
-    theta2 = theta1 - eta * (np.array([-1.0, 1.0]) + lam * theta1)
+    theta0, eta, lam = np.array([1.0, -2.0, 0.5]), 0.01, 0.5
+    g1, g2 = np.ones(3), np.array([-0.2, -0.05, -0.085])
+    # Step 1: m_0 = 0, c_1 = 0.1 g_1 > 0; m_1 = 0.01 g_1.
+    theta1 = theta0 - eta * (np.sign(g1) + lam * theta0)
+    # Step 2: c_2 = 0.9 * 0.01 + 0.1 g_2 = (-0.011, 0.004, 0.0005). The last two coordinates move
+    # against their own gradient's sign, with the momentum. (With the betas swapped, c_2 would be
+    # positive in all three; with m updated before c, c_2 = 0.00891 + 0.109 g_2 < 0 in the third.)
+    theta2 = theta1 - eta * (np.array([-1.0, 1.0, 1.0]) + lam * theta1)
     p, state = lion_update(theta0, g1, lion_init(theta0), lr=eta, beta1=0.9, beta2=0.99, weight_decay=lam)
     np.testing.assert_allclose(p, theta1, rtol=1e-15)
     np.testing.assert_allclose(state["m"], 0.01 * g1, rtol=1e-15)
     p, state = lion_update(p, g2, state, lr=eta, beta1=0.9, beta2=0.99, weight_decay=lam)
     np.testing.assert_allclose(p, theta2, rtol=1e-15)
     np.testing.assert_allclose(state["m"], 0.99 * 0.01 * g1 + 0.01 * g2, rtol=1e-15)
+
+
+@pytest.mark.parametrize("kind", ["float", "numpy", "torch"])
+def test_sign_is_nan_for_nan_so_lion_shows_a_nan_gradient(kind):
+    """torch.sign(nan) is 0, which would make Lion's step silently 0; optim_lib's sign keeps NaN."""
+    values = [math.nan, -0.0, 0.0, -3.0, 2.5]
+    make = {"float": lambda v: v, "numpy": np.array, "torch": lambda v: torch.tensor(v, dtype=torch.float64)}[kind]
+    signs = [float(sign(make(v))) for v in values]
+    assert math.isnan(signs[0]) and signs[1:] == [0.0, 0.0, -1.0, 1.0]
+    p, _ = lion_update(make(1.0), make(math.nan), lion_init(make(1.0)), lr=0.1)
+    assert math.isnan(float(p))
 
 
 def test_adafactor_first_step_on_a_vector_is_alpha_times_the_sign():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 import schedulefree
 import torch
@@ -191,3 +192,54 @@ def test_a_group_added_later_takes_the_current_mode():
     x.grad, y.grad = torch.ones(3), torch.ones(3)
     opt.step()  # no "call train()" error for the new group
     assert not torch.equal(y.detach(), torch.zeros(3))
+
+
+class _ParkedInEvalMode(torch.optim.SGD):
+    """SGD with schedule-free-style modes whose eval point is known by hand: eval() parks every
+    parameter at 0.25, train() puts it back, and step() refuses to run in eval mode."""
+
+    EVAL_VALUE = 0.25
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, lr=lr)
+        self.training = False
+        self.parked: list[torch.Tensor] = []
+
+    def train(self):
+        if not self.training:
+            with torch.no_grad():
+                for p, value in zip(self._params(), self.parked):
+                    p.copy_(value)
+            self.training = True
+
+    def eval(self):
+        if self.training:
+            self.parked = [p.detach().clone() for p in self._params()]
+            with torch.no_grad():
+                for p in self._params():
+                    p.fill_(self.EVAL_VALUE)
+            self.training = False
+
+    def _params(self):
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def step(self, closure=None):
+        if not self.training:
+            raise RuntimeError("step() in eval mode")
+        return super().step(closure)
+
+
+def test_run_trajectory_steps_in_train_mode_and_records_the_eval_point():
+    trajectory = optim_lib.run_trajectory(_ParkedInEvalMode, {"lr": 0.1}, steps=5)
+    assert trajectory.path.shape == (6, 2)
+    assert (trajectory.path[1:] == _ParkedInEvalMode.EVAL_VALUE).all()
+
+
+def test_train_linear_regression_steps_in_train_mode_and_records_the_loss_at_the_eval_point(airfoil):
+    from optim_lib.training import squared_loss
+
+    curve = optim_lib.train_linear_regression(_ParkedInEvalMode, {"lr": 0.01}, airfoil, epochs=1)
+    X, y = airfoil.X.numpy(), airfoil.y.numpy()
+    parked = squared_loss(X, y, np.full(X.shape[1], 0.25, dtype=X.dtype), np.array([0.25], dtype=X.dtype))
+    np.testing.assert_allclose(curve.losses[1:], parked, rtol=1e-6)
+    assert abs(curve.losses[0] - parked) > 0.01  # the start is recorded before any mode switch
