@@ -1,30 +1,21 @@
 """The newer optimizers against their oracles: the same hyperparameters (sampled by
 hypothesis), the same gradients, 120 steps in float64, several parameter shapes; largest
-difference <= 1e-10.
+difference <= 1e-10; and the runners with them.
 
-Oracles: ``torch.optim`` 2.13 for NAdam, RAdam, Adamax, Adafactor and Muon; lion-pytorch
-0.2.5's ``Lion``; schedulefree 1.4.1's ``AdamWScheduleFree``. Two oracles need a stated
-setting to be compared at 1e-10, each measured below:
-
-- torch's NAdam keeps the product of its momentum coefficients in a float32 scalar unless
-  torch's default dtype is float64, so NAdam is compared with that default set to float64
-  (and, separately, shown to differ only at float32's precision without it).
-- torch's Muon runs its Newton–Schulz iteration in bfloat16 (8 significant bits), optim_lib in
-  the parameter's precision. Muon is compared with torch's own iteration, unchanged except
-  that its cast to bfloat16 is made a copy in the input's dtype; and, separately, with the
-  real bfloat16 iteration, at a tolerance that bfloat16's precision sets and that is measured.
+Oracles (tests/oracles.py): ``torch.optim`` 2.13 for NAdam, RAdam, Adamax, Adafactor and Muon;
+lion-pytorch 0.2.5's ``Lion``; schedulefree 1.4.1's ``AdamWScheduleFree``. NAdam and Muon are
+compared in the setting in which torch computes in float64 throughout (its default dtype at
+float64; its Newton–Schulz cast to bfloat16 made a copy); the tests here measure what each
+setting changes. Param groups, float32, the tensor fallback path and graph invalidation are
+tested for every class in tests/test_equivalence.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
-from unittest import mock
 
 import numpy as np
 import pytest
-import schedulefree
 import torch
 import torch.optim._muon as torch_muon
 from hypothesis import given, settings
@@ -33,7 +24,7 @@ from hypothesis import strategies as st
 import optim_lib
 from optim_lib import run_trajectory, train_linear_regression
 from optim_lib.rules.muon import NS_COEFFICIENTS, newton_schulz
-from oracles import ORACLES
+from oracles import ORACLES, newton_schulz_without_bfloat16, oracle_setting, start_training
 from side_by_side import STEPS, run_side_by_side
 
 TOLERANCE = 1e-10
@@ -109,45 +100,10 @@ STRATEGIES = {
 }
 
 
-def _newton_schulz_without_bfloat16(original):
-    """torch's own Newton–Schulz function, with its ``grad.bfloat16()`` made a copy of the
-    input in the input's dtype: the same iteration, line for line, in float64."""
-
-    def iterate(grad, *args, **kwargs):
-        with mock.patch.object(torch.Tensor, "bfloat16", lambda self: self.clone()):
-            return original(grad, *args, **kwargs)
-
-    return iterate
-
-
-@contextlib.contextmanager
-def oracle_setting(name: str) -> Iterator[None]:
-    """The setting in which ``name``'s oracle computes in float64 throughout (see the module)."""
-    if name == "NAdam":
-        previous = torch.get_default_dtype()
-        torch.set_default_dtype(torch.float64)
-        try:
-            yield
-        finally:
-            torch.set_default_dtype(previous)
-    elif name == "Muon":
-        original = torch_muon._zeropower_via_newtonschulz
-        with mock.patch.object(torch_muon, "_zeropower_via_newtonschulz", _newton_schulz_without_bfloat16(original)):
-            yield
-    else:
-        yield
-
-
-def _start_training(opt: torch.optim.Optimizer) -> None:
-    """Schedule-free optimizers step in train mode only (both optim_lib's and the package's)."""
-    if isinstance(opt, (optim_lib.AdamWScheduleFree, schedulefree.AdamWScheduleFree)):
-        opt.train()
-
-
 def _compare(name: str, hyperparameters: dict, shape: tuple[int, ...], seed: int) -> float:
     with oracle_setting(name):
         return run_side_by_side(getattr(optim_lib, name), ORACLES[name], hyperparameters, shape, seed,
-                                before_steps=_start_training)
+                                before_steps=start_training)
 
 
 @pytest.mark.parametrize("name", list(STRATEGIES))
@@ -186,7 +142,7 @@ def test_muon_iteration_matches_torchs_bfloat16_iteration_to_bfloat16_precision(
     cast is the whole difference."""
     a, b, c = NS_COEFFICIENTS
     generator = torch.Generator().manual_seed(0)
-    exact = _newton_schulz_without_bfloat16(torch_muon._zeropower_via_newtonschulz)
+    exact = newton_schulz_without_bfloat16(torch_muon._zeropower_via_newtonschulz)
     for shape in [(3, 4), (4, 3), (5, 5), (1, 6), (6, 1), (8, 16), (32, 16), (64, 64)]:
         for _ in range(5):
             G = torch.randn(shape, generator=generator, dtype=torch.float64)
@@ -214,100 +170,6 @@ def test_muon_follows_torchs_bfloat16_muon_to_bfloat16_precision(hyperparameters
             0.2 * math.sqrt(max(rows, columns)) if hyperparameters.get("adjust_lr_fn") else math.sqrt(max(1, rows / columns))
         )
         assert difference <= 0.05 * STEPS * adjusted, (shape, difference / adjusted)
-
-
-@pytest.mark.parametrize("name", list(STRATEGIES))
-def test_matches_its_oracle_with_two_param_groups(name):
-    """Per-group hyperparameters, and a parameter with no gradient that must stay put."""
-    generator = torch.Generator().manual_seed(1)
-    shape = (2, 3) if name == "Muon" else (3,)
-    starts = [torch.randn(shape, generator=generator, dtype=torch.float64) for _ in range(3)]
-    # Lion's decoupled decay divides by the constructor's lr, not the group's: use it here.
-    extra = {"weight_decay": 0.1, "decoupled_weight_decay": True} if name in ("Lion", "NAdam", "RAdam") else {}
-    runs = []
-    with oracle_setting(name):
-        for cls in (getattr(optim_lib, name), ORACLES[name]):
-            w, b, frozen = (s.clone().requires_grad_(True) for s in starts)
-            opt = cls([{"params": [w]}, {"params": [b, frozen], "lr": 0.03}], lr=0.01, **extra)
-            _start_training(opt)
-            for _ in range(50):
-                opt.zero_grad()
-                ((w - 1) ** 2 + (b + 2) ** 2).sum().backward()
-                opt.step()
-            runs.append((w, b, frozen))
-    for x, y in zip(*runs):
-        assert float((x - y).detach().abs().max()) <= TOLERANCE
-    assert torch.equal(runs[0][2].detach(), starts[2])
-
-
-@pytest.mark.parametrize("name", list(STRATEGIES))
-def test_matches_its_oracle_in_float32(name):
-    """The NumPy fast path must keep float32 arithmetic in float32, as the oracle does."""
-    generator = torch.Generator().manual_seed(2)
-    start = torch.randn((2, 3) if name == "Muon" else (5,), generator=generator)
-    runs = []
-    with oracle_setting("Muon" if name == "Muon" else ""):
-        for cls in (getattr(optim_lib, name), ORACLES[name]):
-            x = start.clone().requires_grad_(True)
-            opt = cls([x], lr=0.01)
-            _start_training(opt)
-            for _ in range(100):
-                opt.zero_grad()
-                (x**2 + torch.sin(x)).sum().backward()
-                opt.step()
-            assert x.dtype == torch.float32
-            runs.append(x.detach())
-    assert float((runs[0] - runs[1]).abs().max()) <= 1e-6
-
-
-# Hyperparameters that use every piece of state and every branch.
-FULL_SETTINGS = {
-    "NAdam": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "decoupled_weight_decay": True},
-    "RAdam": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1},
-    "Adamax": {"lr": 0.01, "weight_decay": 0.1},
-    "Adafactor": {"lr": 0.05, "weight_decay": 0.1, "d": 2.0},
-    "Muon": {"lr": 0.01, "momentum": 0.9},
-    "Lion": {"lr": 0.01, "weight_decay": 0.1},
-    "AdamWScheduleFree": {"lr": 0.05, "weight_decay": 0.1, "warmup_steps": 10},
-}
-
-
-@pytest.mark.parametrize("name", list(FULL_SETTINGS))
-@pytest.mark.parametrize("shape", [(6,), (2, 3)], ids=["vector", "matrix"])
-def test_matches_its_oracle_when_numpy_cannot_see_the_gradient(name, shape):
-    """A gradient that itself needs grad (``backward(create_graph=True)``) cannot become a NumPy
-    view: the step runs the rule on tensors instead, and must give the same numbers (a matrix
-    runs Adafactor's factored branch and Muon's iteration on tensors)."""
-    if name == "Muon" and shape == (6,):
-        pytest.skip("Muon takes matrices only")
-    weights = torch.arange(1.0, 7.0, dtype=torch.float64).reshape(shape)
-    start = torch.linspace(-1.0, 1.5, 6, dtype=torch.float64).reshape(shape)
-    runs = []
-    with oracle_setting(name):
-        for cls in (getattr(optim_lib, name), ORACLES[name]):
-            x = start.clone().requires_grad_(True)
-            opt = cls([x], **FULL_SETTINGS[name])
-            _start_training(opt)
-            for step in range(60):
-                (x.grad,) = torch.autograd.grad(((x - step / 30) ** 2 * weights).sum(), x, create_graph=True)
-                assert x.grad.requires_grad
-                opt.step()
-            runs.append(x.detach())
-    assert float((runs[0] - runs[1]).abs().max()) <= TOLERANCE
-
-
-@pytest.mark.parametrize("name", list(STRATEGIES))
-def test_step_invalidates_graphs_that_saved_the_parameter_like_its_oracle(name):
-    """A backward through a graph built before step() must fail, as with the oracle."""
-    for cls in (getattr(optim_lib, name), ORACLES[name]):
-        x = torch.ones((3, 2) if name == "Muon" else (3,), requires_grad=True)
-        opt = cls([x], lr=0.1)
-        _start_training(opt)
-        (x * x).sum().backward()
-        stale = (x * x).sum()
-        opt.step()
-        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-            stale.backward()
 
 
 # --------------------------------------------------------------------------------------

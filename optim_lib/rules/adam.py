@@ -82,18 +82,19 @@ def adam_update(
     return p, {"t": t, "m": m, "v": v, "v_max": v_max}
 
 
-def check_adam(group: Group) -> None:
-    """The checks Adam and AdamW share."""
+def check_adam_family(group: Group) -> None:
+    """The checks Adam and its variants (AdamW, NAdam, RAdam, Adamax) share: ``lr``,
+    ``betas``, ``eps``, ``weight_decay``, ``maximize``."""
     check_at_least_zero("lr", group["lr"])
     check_betas(group["betas"])
     check_at_least_zero("eps", group["eps"])
     check_at_least_zero("weight_decay", group["weight_decay"])
-    check_bool("amsgrad", group["amsgrad"])
     check_bool("maximize", group["maximize"])
 
 
-def adam_arguments(group: Group) -> dict:
-    """torch's ``betas`` tuple becomes the rule's ``beta1``, ``beta2`` (Adam and AdamW)."""
+def adam_family_arguments(group: Group) -> dict:
+    """The arguments Adam and its variants share; torch's ``betas`` tuple becomes the rule's
+    ``beta1``, ``beta2``."""
     beta1, beta2 = group["betas"]
     return dict(
         lr=group["lr"],
@@ -101,9 +102,19 @@ def adam_arguments(group: Group) -> dict:
         beta2=beta2,
         eps=group["eps"],
         weight_decay=group["weight_decay"],
-        amsgrad=group["amsgrad"],
         maximize=group["maximize"],
     )
+
+
+def check_adam(group: Group) -> None:
+    """The checks Adam and AdamW share."""
+    check_adam_family(group)
+    check_bool("amsgrad", group["amsgrad"])
+
+
+def adam_arguments(group: Group) -> dict:
+    """Adam's and AdamW's arguments."""
+    return {**adam_family_arguments(group), "amsgrad": group["amsgrad"]}
 
 
 ADAM_RULE = Rule("Adam", init=adam_init, update=adam_update, check=check_adam, arguments=adam_arguments)

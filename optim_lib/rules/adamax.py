@@ -4,8 +4,8 @@ square."""
 from __future__ import annotations
 
 from ._arrays import Array, maximum, zeros_like
-from ._checks import check_at_least_zero, check_betas, check_bool
-from .base import Group, Rule, State
+from .adam import adam_family_arguments, check_adam_family
+from .base import Rule, State
 
 
 def adamax_init(p: Array) -> State:
@@ -69,24 +69,6 @@ def adamax_update(
     return p, {"t": t, "m": m, "u": u}
 
 
-def check_adamax(group: Group) -> None:
-    check_at_least_zero("lr", group["lr"])
-    check_betas(group["betas"])
-    check_at_least_zero("eps", group["eps"])
-    check_at_least_zero("weight_decay", group["weight_decay"])
-    check_bool("maximize", group["maximize"])
-
-
-def adamax_arguments(group: Group) -> dict:
-    beta1, beta2 = group["betas"]
-    return dict(
-        lr=group["lr"],
-        beta1=beta1,
-        beta2=beta2,
-        eps=group["eps"],
-        weight_decay=group["weight_decay"],
-        maximize=group["maximize"],
-    )
-
-
-ADAMAX_RULE = Rule("Adamax", init=adamax_init, update=adamax_update, check=check_adamax, arguments=adamax_arguments)
+# Adamax's hyperparameters are exactly those Adam's variants share.
+ADAMAX_RULE = Rule("Adamax", init=adamax_init, update=adamax_update, check=check_adam_family,
+                   arguments=adam_family_arguments)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ._arrays import Array, sqrt, zeros_like
-from ._checks import check_at_least_zero, check_betas, check_bool
+from ._checks import check_at_least_zero, check_bool
+from .adam import adam_family_arguments, check_adam_family
 from .base import Group, Rule, State
 
 
@@ -100,27 +101,17 @@ def nadam_update(
 
 
 def check_nadam(group: Group) -> None:
-    check_at_least_zero("lr", group["lr"])
-    check_betas(group["betas"])
-    check_at_least_zero("eps", group["eps"])
-    check_at_least_zero("weight_decay", group["weight_decay"])
+    check_adam_family(group)
     check_at_least_zero("momentum_decay", group["momentum_decay"])
     check_bool("decoupled_weight_decay", group["decoupled_weight_decay"])
-    check_bool("maximize", group["maximize"])
 
 
 def nadam_arguments(group: Group) -> dict:
-    beta1, beta2 = group["betas"]
-    return dict(
-        lr=group["lr"],
-        beta1=beta1,
-        beta2=beta2,
-        eps=group["eps"],
-        weight_decay=group["weight_decay"],
-        momentum_decay=group["momentum_decay"],
-        decoupled_weight_decay=group["decoupled_weight_decay"],
-        maximize=group["maximize"],
-    )
+    return {
+        **adam_family_arguments(group),
+        "momentum_decay": group["momentum_decay"],
+        "decoupled_weight_decay": group["decoupled_weight_decay"],
+    }
 
 
 NADAM_RULE = Rule("NAdam", init=nadam_init, update=nadam_update, check=check_nadam, arguments=nadam_arguments)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from ._arrays import Array, sqrt, zeros_like
-from ._checks import check_at_least_zero, check_betas, check_bool
+from ._checks import check_bool
+from .adam import adam_family_arguments, check_adam_family
 from .base import Group, Rule, State
 
 
@@ -99,25 +100,12 @@ def radam_update(
 
 
 def check_radam(group: Group) -> None:
-    check_at_least_zero("lr", group["lr"])
-    check_betas(group["betas"])
-    check_at_least_zero("eps", group["eps"])
-    check_at_least_zero("weight_decay", group["weight_decay"])
+    check_adam_family(group)
     check_bool("decoupled_weight_decay", group["decoupled_weight_decay"])
-    check_bool("maximize", group["maximize"])
 
 
 def radam_arguments(group: Group) -> dict:
-    beta1, beta2 = group["betas"]
-    return dict(
-        lr=group["lr"],
-        beta1=beta1,
-        beta2=beta2,
-        eps=group["eps"],
-        weight_decay=group["weight_decay"],
-        decoupled_weight_decay=group["decoupled_weight_decay"],
-        maximize=group["maximize"],
-    )
+    return {**adam_family_arguments(group), "decoupled_weight_decay": group["decoupled_weight_decay"]}
 
 
 RADAM_RULE = Rule("RAdam", init=radam_init, update=radam_update, check=check_radam, arguments=radam_arguments)
