@@ -246,14 +246,21 @@ ELEMENTWISE = [
 ]
 
 
+def _on_numpy_and_torch(init, update, arguments: dict, x: np.ndarray, weights: np.ndarray) -> tuple:
+    """Ten steps of ``update`` on the gradient ``weights * p``, from ``x`` as a NumPy array and
+    as a tensor."""
+    p_np, state_np = x, init(x)
+    p_t, state_t = torch.from_numpy(x.copy()), init(torch.from_numpy(x.copy()))
+    for _ in range(10):
+        p_np, state_np = update(p_np, weights * p_np, state_np, **arguments)
+        p_t, state_t = update(p_t, torch.from_numpy(weights) * p_t, state_t, **arguments)
+    return p_np, p_t.numpy()
+
+
 @pytest.mark.parametrize(("init", "update", "arguments"), ELEMENTWISE)
 def test_the_same_rule_gives_the_same_numbers_on_numpy_and_torch(init, update, arguments):
-    p_np, state_np = X, init(X)
-    p_t, state_t = torch.from_numpy(X.copy()), init(torch.from_numpy(X.copy()))
-    for _ in range(10):
-        p_np, state_np = update(p_np, G * p_np, state_np, **arguments)
-        p_t, state_t = update(p_t, torch.from_numpy(G) * p_t, state_t, **arguments)
-    np.testing.assert_allclose(p_t.numpy(), p_np, rtol=1e-13)
+    p_np, p_t = _on_numpy_and_torch(init, update, arguments, X, G)
+    np.testing.assert_allclose(p_t, p_np, rtol=1e-13)
 
 
 @pytest.mark.parametrize(("init", "update", "arguments"), ELEMENTWISE)
@@ -282,12 +289,8 @@ def test_an_elementwise_rule_gives_the_same_numbers_on_floats_as_on_an_array(ini
 def test_a_whole_parameter_rule_gives_the_same_numbers_on_numpy_and_torch(init, update, arguments, shape):
     generator = np.random.default_rng(0)
     x, weights = generator.normal(size=shape), generator.uniform(0.5, 2.0, size=shape)
-    p_np, state_np = x, init(x)
-    p_t, state_t = torch.from_numpy(x.copy()), init(torch.from_numpy(x.copy()))
-    for _ in range(10):
-        p_np, state_np = update(p_np, weights * p_np, state_np, **arguments)
-        p_t, state_t = update(p_t, torch.from_numpy(weights) * p_t, state_t, **arguments)
-    np.testing.assert_allclose(p_t.numpy(), p_np, rtol=1e-12)
+    p_np, p_t = _on_numpy_and_torch(init, update, arguments, x, weights)
+    np.testing.assert_allclose(p_t, p_np, rtol=1e-12)
 
 
 def test_only_the_whole_parameter_rules_say_they_are_not_elementwise():
@@ -331,3 +334,13 @@ def test_the_new_elementwise_rules_run_on_floats_without_numpy_or_torch():
     assert set(blocked) == {"NAdam", "RAdam", "Adamax", "Lion", "AdamWScheduleFree"}
     assert blocked == here["out"]
     assert all(math.isfinite(v) for values in blocked.values() for v in values)
+
+
+def test_lion_rule_takes_a_group_of_the_constructors_arguments_alone():
+    """Without the class's ``init_lr`` (a group built from the signature, as a runner may),
+    decoupled decay divides by the group's own lr: 1 - lr * (0.5 / lr) = 0.5."""
+    rule = RULES["Lion"]
+    group = {"lr": 0.1, "betas": (0.9, 0.99), "weight_decay": 0.5, "decoupled_weight_decay": True}
+    rule.check(group)
+    p, _ = rule.update(2.0, 1.0, rule.initial_state(2.0, group), **rule.arguments(group))
+    assert p == pytest.approx(0.5 * 2.0 - 0.1, rel=1e-15)

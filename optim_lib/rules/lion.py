@@ -79,16 +79,19 @@ def check_lion(group: Group) -> None:
     check_betas(group["betas"], check_unit_closed, check_unit_closed)
     check_at_least_zero("weight_decay", group["weight_decay"])
     check_bool("decoupled_weight_decay", group["decoupled_weight_decay"])
-    check_positive("init_lr", group["init_lr"])
+    if "init_lr" in group:
+        check_positive("init_lr", group["init_lr"])
 
 
 def lion_arguments(group: Group) -> dict:
     """``decoupled_weight_decay=True`` divides the decay by the learning rate the optimizer
-    was constructed with (``init_lr``), as lion-pytorch does."""
+    was constructed with (``init_lr``, which the class puts in each group; a group without it,
+    such as one made of the constructor's arguments alone, uses its own ``lr``), as
+    lion-pytorch does."""
     beta1, beta2 = group["betas"]
     weight_decay = group["weight_decay"]
     if group["decoupled_weight_decay"]:
-        weight_decay = weight_decay / group["init_lr"]
+        weight_decay = weight_decay / group.get("init_lr", group["lr"])
     return dict(lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=weight_decay)
 
 
