@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from .landscapes import Landscape
+from .optimizers.base import has_modes
 from .rules._checks import check_whole
 from .trajectories import Trajectory, run_trajectory
 
@@ -29,13 +30,19 @@ def largest_difference(
 ) -> float:
     """Largest absolute difference between the two optimizers' parameters over ``steps``
     steps in float64, on ``f(x) = sum(x²/2 + sin(3x))`` from a seeded random start (a
-    non-convex function, so errors are not washed out by converging to one minimum)."""
+    non-convex function, so errors are not washed out by converging to one minimum).
+
+    An optimizer with a ``train()``/``eval()`` pair (schedule-free AdamW) is put in train mode
+    first and compared there, at the points where it takes its gradients."""
     generator = torch.Generator().manual_seed(seed)
     start = torch.randn(shape, generator=generator, dtype=torch.float64)
     a = start.clone().requires_grad_(True)
     b = start.clone().requires_grad_(True)
     opt_a = ours([a], **dict(hyperparameters or {}))
     opt_b = theirs([b], **dict(hyperparameters or {}))
+    for opt in (opt_a, opt_b):
+        if has_modes(opt):
+            opt.train()
     worst = 0.0
     for _ in range(steps):
         for x, opt in ((a, opt_a), (b, opt_b)):

@@ -121,6 +121,20 @@ def test_matches_its_oracle_over_sampled_hyperparameters(name):
     check()
 
 
+@pytest.mark.parametrize("name", ["NAdam", "RAdam"])
+def test_decoupled_weight_decay_is_torchs_and_not_the_l2_penalty(name):
+    ours, theirs = getattr(optim_lib, name), ORACLES[name]
+    decoupled = {"lr": 0.05, "weight_decay": 0.3, "decoupled_weight_decay": True}
+
+    def l2(params, **hyperparameters):
+        return ours(params, **{**hyperparameters, "decoupled_weight_decay": False})
+
+    with oracle_setting(name):
+        assert run_side_by_side(ours, theirs, decoupled, (3, 4), seed=5) <= TOLERANCE
+        # and the flag changes the numbers, so the comparison can fail
+        assert run_side_by_side(l2, theirs, decoupled, (3, 4), seed=5) > 1e-3
+
+
 def test_nadam_with_torchs_float32_default_differs_only_at_float32_precision():
     """Without the float64 default, torch's NAdam keeps its momentum product in float32; the
     difference it makes is real (far above float64 rounding) and small: the measured 1.6e-10
