@@ -71,9 +71,10 @@ def nadam_update(
         :math:`1 - \beta_1^t` of :math:`m`: the products :math:`\Pi` play that part.
         :math:`\epsilon` is added outside the square root after bias correction, as in Adam. torch keeps :math:`\Pi_t` in a float32 scalar
         tensor unless the default dtype is float64 (its ``_get_scalar_dtype``), so with
-        float64 parameters and float32 default its steps carry a relative error of about
-        :math:`10^{-7}` from that product; this code keeps :math:`\Pi_t` as a Python float
-        (float64).
+        float64 parameters and the float32 default its steps carry float32's rounding of
+        that product (in the tests, 120 steps at :math:`\eta = 0.01` end
+        :math:`1.6 \times 10^{-10}` from this code's); this code keeps :math:`\Pi_t` as a
+        Python float (float64).
 
     The trailing ``# (label)`` of a line names the chapter's equation that the line computes.
 
