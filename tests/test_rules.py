@@ -289,3 +289,41 @@ def test_lion_rule_takes_a_group_of_the_constructors_arguments_alone():
     rule.check(group)
     p, _ = rule.update(2.0, 1.0, rule.initial_state(2.0, group), **rule.arguments(group))
     assert p == pytest.approx(0.5 * 2.0 - 0.1, rel=1e-15)
+
+
+def _kinds(value: float) -> dict:
+    return {"float": value, "numpy": np.array(value), "torch": torch.tensor(value, dtype=torch.float64)}
+
+
+@pytest.mark.parametrize("kind", ["float", "numpy", "torch"])
+def test_the_elementwise_helpers_agree_on_floats_arrays_and_tensors(kind):
+    from optim_lib.rules._arrays import clamp_min, copy, machine_epsilon, norm, numel, shape
+
+    x = _kinds(-3.0)[kind]
+    assert float(clamp_min(x, -1.0)) == -1.0 and float(clamp_min(_kinds(2.0)[kind], -1.0)) == 2.0
+    assert math.isnan(float(clamp_min(_kinds(math.nan)[kind], 0.0)))  # NaN stays NaN
+    assert machine_epsilon(x) == 2.0**-52
+    assert norm(x) == 3.0 and type(norm(x)) is float
+    assert shape(x) == () and numel(x) == 1
+    y = copy(x)
+    assert float(y) == -3.0 and (kind == "float" or y is not x)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_the_whole_parameter_helpers_on_arrays_and_tensors(kind):
+    from optim_lib.rules._arrays import copy, machine_epsilon, mean, norm, numel, shape, transpose, zeros
+
+    values = np.arange(6.0).reshape(2, 3)
+    x = values.astype(np.float32) if kind == "numpy" else torch.from_numpy(values).float().requires_grad_(True)
+    assert shape(x) == (2, 3) and numel(x) == 6
+    assert norm(x) == pytest.approx(math.sqrt(sum(v * v for v in range(6))), rel=1e-6)
+    assert machine_epsilon(x) == 2.0**-23  # float32's
+    np.testing.assert_array_equal(np.asarray(mean(x, axis=-1).tolist()), [[1.0], [4.0]])
+    np.testing.assert_array_equal(np.asarray(mean(x, axis=-2).tolist()), [[1.5, 2.5, 3.5]])
+    assert shape(transpose(x)) == (3, 2)
+    z = zeros(x, (2, 1))
+    assert shape(z) == (2, 1) and z.dtype == x.dtype and float(abs(z).sum()) == 0.0
+    y = copy(x)
+    y[0, 0] = 7.0  # a copy: x is unchanged, and a tensor's copy is outside autograd's graph
+    assert float(x[0, 0]) == 0.0
+    assert kind == "numpy" or not y.requires_grad

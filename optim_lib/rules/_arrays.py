@@ -109,9 +109,13 @@ def numel(x: Array) -> int:
 
 
 def norm(x: Array) -> float:
-    """The 2-norm of all of ``x``'s entries together (Frobenius for a matrix), as a float."""
+    """The 2-norm of all of ``x``'s entries together (Frobenius for a matrix), as a float (a
+    number: never part of autograd's graph)."""
     library = _library(x)
-    return abs(x) if library is None else float(library.linalg.norm(x))
+    if library is None:
+        return abs(x)
+    detach = getattr(x, "detach", None)  # torch
+    return float(library.linalg.norm(detach() if detach is not None else x))
 
 
 def mean(x: Array, axis: int) -> Array:
