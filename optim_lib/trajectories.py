@@ -94,7 +94,7 @@ def run_trajectory(
     group = optimizer.param_groups[0]
     rule = optimizer.rule_for(group) if isinstance(optimizer, RuleOptimizer) else None
     if rule is not None and rule.elementwise and rule.evaluation_point is None:
-        points, diverged_at = run_2d(optimizer.rule_for(group), plain_hyperparameters(group), landscape.grad,
+        points, diverged_at = run_2d(rule, plain_hyperparameters(group), landscape.grad,
                                      tuple(x0), steps)
     elif rule is not None:
         points, diverged_at = _run_rule_on_arrays(optimizer, landscape, x0, steps)
