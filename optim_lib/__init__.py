@@ -29,7 +29,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "optimizers": ("SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "RAdam", "Adamax",
-                   "Adafactor", "Muon", "Lion", "AdamWScheduleFree", "ALL_OPTIMIZERS"),
+                   "Adafactor", "Muon", "Lion", "AdamWScheduleFree", "ALL_OPTIMIZERS",
+                   "CLASSIC_OPTIMIZERS"),
     "landscapes": ("Landscape", "QUADRATIC", "ROTATED_QUADRATIC", "ROSENBROCK", "SADDLE", "LANDSCAPES"),
     "trajectories": ("Trajectory", "run_trajectory"),
     "airfoil": ("AirfoilData", "AirfoilDataError", "load_airfoil"),

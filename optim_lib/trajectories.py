@@ -93,7 +93,7 @@ def run_trajectory(
     optimizer = optimizer_class([parameter], **hyperparameters)
     group = optimizer.param_groups[0]
     rule = optimizer.rule_for(group) if isinstance(optimizer, RuleOptimizer) else None
-    if rule is not None and rule.elementwise and rule.evaluation_point is None:
+    if rule is not None and rule.elementwise:
         points, diverged_at = run_2d(rule, plain_hyperparameters(group), landscape.grad,
                                      tuple(x0), steps)
     elif rule is not None:

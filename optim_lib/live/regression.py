@@ -107,6 +107,16 @@ def minibatch_gradient(rows: Sequence[Sequence[float]], targets: Sequence[float]
     return [gj / size for gj in gradient_w] + [gradient_b / size]
 
 
+def _evaluated(rule: Rule, theta: list[float], states: list[dict[str, Any]], group: Mapping[str, Any]) -> list[float]:
+    """Where the model is evaluated: ``theta``, or the rule's ``evaluation_point``."""
+    if rule.evaluation_point is None:
+        return theta
+    try:
+        return [rule.evaluation_point(v, state, group) for v, state in zip(theta, states)]
+    except (OverflowError, ZeroDivisionError):
+        return [math.nan] * len(theta)
+
+
 def _is_diverged(loss: float) -> bool:
     return not (math.isfinite(loss) and loss <= LOSS_LIMIT)
 
@@ -136,7 +146,7 @@ def train(
     """Train with ``rule`` (an elementwise rule, hyperparameters ``group`` under torch's
     names, checked by the caller) from ``theta0 = (w..., b)``, one epoch per permutation in
     ``orders``, and record the full-data loss every ``record_every`` examples and after the
-    last step."""
+    last step (at the rule's ``evaluation_point``, for schedule-free AdamW)."""
     if not rule.elementwise:
         raise ValueError(f"train runs elementwise rules on floats; {rule.name}'s rule is not elementwise")
     if moments is None:
@@ -167,7 +177,7 @@ def train(
             seen += len(batch)
             if seen // record_every > (seen - len(batch)) // record_every or seen == total:
                 recorded.append(seen / n)
-                losses.append(full_loss(moments, theta))
+                losses.append(full_loss(moments, _evaluated(rule, theta, states, group)))
                 if _is_diverged(losses[-1]):
                     diverged_at = seen / n
                     return Curve(recorded, losses, seconds, diverged_at)

@@ -36,7 +36,9 @@ def run_2d(
     caller) from ``start`` for ``steps`` steps on the gradient ``grad``.
 
     Returns the points visited (the start first) and the first step whose point was not
-    finite or beyond :data:`DIVERGENCE_LIMIT` (that point is left out), or ``None``.
+    finite or beyond :data:`DIVERGENCE_LIMIT` (that point is left out), or ``None``. For a
+    rule whose model is evaluated elsewhere than at its parameter (schedule-free AdamW), the
+    points are its ``evaluation_point``.
     """
     if not rule.elementwise:
         raise ValueError(f"run_2d runs elementwise rules on floats; {rule.name}'s rule is not elementwise")
@@ -45,15 +47,17 @@ def run_2d(
     state1, state2 = rule.initial_state(x1, group), rule.initial_state(x2, group)
     points: list[Point] = [(x1, x2)]
     update = rule.update
+    evaluated = rule.evaluation_point
     for step in range(1, steps + 1):
         g1, g2 = grad(x1, x2)
         try:
             x1, state1 = update(x1, g1, state1, **arguments)
             x2, state2 = update(x2, g2, state2, **arguments)
+            point = (x1, x2) if evaluated is None else (evaluated(x1, state1, group), evaluated(x2, state2, group))
         except (OverflowError, ZeroDivisionError):
             # Where NumPy would give inf or NaN (and the run would stop here), floats raise.
             return points, step
-        if is_diverged((x1, x2)):
+        if is_diverged(point):
             return points, step
-        points.append((x1, x2))
+        points.append(point)
     return points, None

@@ -38,12 +38,12 @@ from .rmsprop import RMSprop, rmsprop_init, rmsprop_update
 from .schedule_free import AdamWScheduleFree, adamw_schedule_free_init, adamw_schedule_free_update
 from .sgd import SGD, sgd_init, sgd_update
 
-ALL_OPTIMIZERS = (
-    SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, NAdam, RAdam, Adamax, Adafactor, Muon, Lion, AdamWScheduleFree,
-)
+CLASSIC_OPTIMIZERS = (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW)
+"""The six of the course's first part, each a drop-in for the torch.optim class of its name."""
+ALL_OPTIMIZERS = (*CLASSIC_OPTIMIZERS, NAdam, RAdam, Adamax, Adafactor, Muon, Lion, AdamWScheduleFree)
 
 __all__ = [
-    "ALL_OPTIMIZERS", "RuleOptimizer",
+    "ALL_OPTIMIZERS", "CLASSIC_OPTIMIZERS", "RuleOptimizer",
     "SGD", "sgd_init", "sgd_update",
     "Adagrad", "adagrad_init", "adagrad_update",
     "RMSprop", "rmsprop_init", "rmsprop_update",
