@@ -45,13 +45,13 @@ from typing import Any
 
 import numpy as np
 
-from .rules._checks import check_whole
-from .rules.adadelta import adadelta_init, adadelta_update
-from .rules.adagrad import adagrad_init, adagrad_update
-from .rules.adam import adam_init, adam_update
-from .rules.adamw import adamw_update
-from .rules.rmsprop import rmsprop_init, rmsprop_update
-from .rules.sgd import sgd_init, sgd_update
+from ..rules._checks import check_whole
+from ..rules.adadelta import adadelta_init, adadelta_update
+from ..rules.adagrad import adagrad_init, adagrad_update
+from ..rules.adam import adam_init, adam_update
+from ..rules.adamw import adamw_update
+from ..rules.rmsprop import rmsprop_init, rmsprop_update
+from ..rules.sgd import sgd_init, sgd_update
 
 __all__ = ["check_update", "CheckResult", "EXERCISES", "Exercise", "Mistake", "Range", "RTOL", "ATOL"]
 
