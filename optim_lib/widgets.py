@@ -30,7 +30,9 @@ from .airfoil import AirfoilData, load_airfoil
 from .landscapes import LANDSCAPES, QUADRATIC, Landscape
 from .live import controls as live_controls
 from .live.controls import Control, Slider, options_slider, slider_for, steps_slider
-from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
+from .optimizers import (
+    SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, AdamWScheduleFree, Lion, NAdam, RAdam, RMSprop,
+)
 from .optimizers.base import RuleOptimizer
 from .plotting import LossCurveFigure, TrajectoryFigure, describe_run, loss_title
 from .rules import RULES
@@ -58,6 +60,29 @@ CONTROLS: dict[type[torch.optim.Optimizer], tuple[Control, ...]] = {
     Adadelta: (LR, Control("rho", "ρ", "linear", 0.0, 0.999, 0.001), EPS),
     Adam: (LR, BETA1, BETA2, EPS),
     AdamW: (LR, BETA1, BETA2, EPS, Control("weight_decay", "λ (weight decay)", "linear", 0.0, 1.0, 0.01)),
+    NAdam: (LR, BETA1, BETA2, EPS, Control("momentum_decay", "ψ (momentum decay)", "log", 1e-4, 0.1, 0.25)),
+    # Below beta2 of about 0.6, RAdam's rho_inf is at most 5 and it never rectifies.
+    RAdam: (LR, BETA1, Control("beta2", "β₂", "linear", 0.5, 0.9999, 0.0001), EPS),
+    Adamax: (LR, BETA1, BETA2, EPS),
+    Adafactor: (
+        Control("lr", "η (ceiling of ρₜ)", "log", 1e-4, 1.0, 0.05),
+        Control("beta2_decay", "τ (β₂ decay)", "linear", -1.0, 0.0, 0.05),
+        Control("d", "d (clip threshold)", "linear", 1.0, 5.0, 0.1),
+    ),
+    Lion: (
+        Control("lr", "lr η", "log", 1e-5, 1.0, 0.05),
+        Control("beta1", "β₁", "linear", 0.0, 1.0, 0.01),
+        Control("beta2", "β₂", "linear", 0.0, 0.999, 0.001),
+        Control("weight_decay", "λ (weight decay)", "linear", 0.0, 1.0, 0.01),
+    ),
+    AdamWScheduleFree: (
+        LR,
+        Control("beta1", "β₁", "linear", 0.01, 0.99, 0.01),  # eval() divides by beta1: above 0
+        BETA2,
+        Control("warmup_steps", "warm-up steps", "int", 0, 50, 1),
+        Control("r", "r (power of t)", "linear", 0.0, 3.0, 0.25),
+        Control("weight_lr_power", "p (power of η)", "linear", 0.0, 4.0, 0.5),
+    ),
 }
 """The sliders of each algorithm, keyed by optim_lib class; the torch.optim class of the
 same name gets the same sliders."""

@@ -17,7 +17,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Control:
     """One hyperparameter's slider, before it has a starting value: a linear slider, a log
-    slider or a checkbox.
+    slider, a slider of whole numbers (``"int"``, ``low`` to ``high``) or a checkbox.
 
     ``name`` is the constructor's keyword, except ``beta1``/``beta2``, which are packed into
     Adam's ``betas`` tuple. A log slider's ``low``/``high`` are values (``1e-4``, ``10``)
@@ -104,6 +104,12 @@ def slider_for(control: Control, value: Any) -> Slider:
         return Slider(control.name, control.description, "checkbox", value, start=int(value), count=2)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{control.name} must be a finite number; got {value!r}")
+    if control.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{control.name} must be a whole number; got {value!r}")
+        low, high = min(int(control.low), value), max(int(control.high), value)
+        return Slider(control.name, control.description, "int", value, start=value - low, count=high - low + 1,
+                      low=float(low))
     if control.kind == "log":
         if not value > 0:
             raise ValueError(f"{control.name} must be positive to be set on a log slider; got {value!r}")
