@@ -131,7 +131,7 @@ def train_linear_regression(
     optimizer = optimizer_class([w, b], **hyperparameters)  # checks the hyperparameters
     group = optimizer.param_groups[0]
     rule = optimizer.rule_for(group) if isinstance(optimizer, RuleOptimizer) else None
-    if rule is not None and rule.elementwise:
+    if rule is not None:
         rows, targets = data.rows
         curve = train(rule, plain_hyperparameters(group), rows, targets, theta0, orders,
                       batch_size=batch_size, record_every=record_every, moments=data.moments)

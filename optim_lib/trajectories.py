@@ -93,11 +93,8 @@ def run_trajectory(
     optimizer = optimizer_class([parameter], **hyperparameters)
     group = optimizer.param_groups[0]
     rule = optimizer.rule_for(group) if isinstance(optimizer, RuleOptimizer) else None
-    if rule is not None and rule.elementwise:
-        points, diverged_at = run_2d(rule, plain_hyperparameters(group), landscape.grad,
-                                     tuple(x0), steps)
-    elif rule is not None:
-        points, diverged_at = _run_rule_on_arrays(optimizer, landscape, x0, steps)
+    if rule is not None:
+        points, diverged_at = run_2d(rule, plain_hyperparameters(group), landscape.grad, tuple(x0), steps)
     else:
         points, diverged_at = _run_torch(optimizer, parameter, landscape, x0, steps)
     return Trajectory(
@@ -107,29 +104,6 @@ def run_trajectory(
         hyperparameters=hyperparameters,
         diverged_at=diverged_at,
     )
-
-
-def _run_rule_on_arrays(
-    optimizer: RuleOptimizer, landscape: Landscape, x0: np.ndarray, steps: int
-) -> tuple[list[np.ndarray], int | None]:
-    """The rule on the whole point as a NumPy array: a rule that is not elementwise (it
-    mixes the coordinates), or one whose model is evaluated elsewhere than at the parameter
-    (the recorded point is then the rule's ``evaluation_point``)."""
-    group = plain_hyperparameters(optimizer.param_groups[0])
-    rule = optimizer.rule_for(group)
-    arguments = rule.arguments(group)
-    state = rule.initial_state(x0, group)
-    x = x0
-    points = [x0]
-    with np.errstate(all="ignore"):
-        for step in range(1, steps + 1):
-            g = np.array(landscape.grad(x[0], x[1]))
-            x, state = rule.update(x, g, state, **arguments)
-            point = x if rule.evaluation_point is None else rule.evaluation_point(x, state, group)
-            if _is_diverged(point):
-                return points, step
-            points.append(point)
-    return points, None
 
 
 def _run_torch(

@@ -186,10 +186,11 @@ def _ipython_is_running() -> bool:
 
 
 def _web_optimizer(optimizer_class: type[torch.optim.Optimizer]) -> dict[str, Any] | None:
-    """The constructor's defaults (torch's names) of an optim_lib class whose elementwise
-    rule the browser can run, or ``None``."""
+    """The constructor's defaults (torch's names) of an optim_lib class whose rule the
+    browser can run (every rule on a vector: all but Muon, which takes matrices), or
+    ``None``."""
     if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, RuleOptimizer)
-            and RULES.get(optimizer_class.__name__) is optimizer_class.rule and optimizer_class.rule.elementwise):
+            and RULES.get(optimizer_class.__name__) is optimizer_class.rule and optimizer_class.__name__ != "Muon"):
         return None
     return {
         name: parameter.default

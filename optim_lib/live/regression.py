@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..rules._vector import Vector
 from ..rules.base import Rule
 
 LOSS_LIMIT = 1e6
@@ -147,14 +148,15 @@ def train(
     names, checked by the caller) from ``theta0 = (w..., b)``, one epoch per permutation in
     ``orders``, and record the full-data loss every ``record_every`` examples and after the
     last step (at the rule's ``evaluation_point``, for schedule-free AdamW)."""
-    if not rule.elementwise:
-        raise ValueError(f"train runs elementwise rules on floats; {rule.name}'s rule is not elementwise")
     if moments is None:
         moments = second_moments(rows, targets)
     n = len(targets)
     arguments = rule.arguments(group)
     update = rule.update
     theta = [float(v) for v in theta0]
+    if not rule.elementwise:
+        return _train_on_vectors(rule, group, rows, targets, theta, orders, batch_size=batch_size,
+                                 record_every=record_every, moments=moments)
     states = [rule.initial_state(v, group) for v in theta]
     recorded = [0.0]
     losses = [full_loss(moments, theta)]
@@ -182,3 +184,46 @@ def train(
                     diverged_at = seen / n
                     return Curve(recorded, losses, seconds, diverged_at)
     return Curve(recorded, losses, seconds, diverged_at)
+
+
+def _train_on_vectors(rule: Rule, group: Mapping[str, Any], rows: Sequence[Sequence[float]],
+                      targets: Sequence[float], theta: list[float], orders: Sequence[Sequence[int]], *,
+                      batch_size: int, record_every: int, moments: Moments) -> Curve:
+    """:func:`train` for a rule that is not elementwise (it looks at a whole parameter, as
+    Adafactor does): the weights ``w`` and the bias ``b`` as two parameters, each a
+    :class:`~optim_lib.rules._vector.Vector`, as the torch model has them."""
+    n = len(targets)
+    arguments = rule.arguments(group)
+    params = [Vector(theta[:-1]), Vector(theta[-1:])]
+    states = [rule.initial_state(p, group) for p in params]
+
+    def evaluated() -> list[float]:
+        try:
+            points = params if rule.evaluation_point is None else [
+                rule.evaluation_point(p, state, group) for p, state in zip(params, states)]
+        except (OverflowError, ZeroDivisionError):
+            return [math.nan] * len(theta)
+        return [*points[0].values, *points[1].values]
+
+    recorded = [0.0]
+    losses = [full_loss(moments, evaluated())]
+    seen, seconds, total = 0, 0.0, n * len(orders)
+    for order in orders if _is_diverged(losses[0]) is False else ():
+        for start in range(0, n, batch_size):
+            tic = time.perf_counter()
+            batch = order[start : start + batch_size]
+            gradient = minibatch_gradient(rows, targets, batch, [*params[0].values, *params[1].values])
+            pieces = (Vector(gradient[:-1]), Vector(gradient[-1:]))
+            try:
+                for i, g in enumerate(pieces):
+                    params[i], states[i] = rule.update(params[i], g, states[i], **arguments)
+            except (OverflowError, ZeroDivisionError):
+                params = [Vector([math.nan] * len(p)) for p in params]
+            seconds += time.perf_counter() - tic
+            seen += len(batch)
+            if seen // record_every > (seen - len(batch)) // record_every or seen == total:
+                recorded.append(seen / n)
+                losses.append(full_loss(moments, evaluated()))
+                if _is_diverged(losses[-1]):
+                    return Curve(recorded, losses, seconds, seen / n)
+    return Curve(recorded, losses, seconds, 0.0 if _is_diverged(losses[0]) else None)

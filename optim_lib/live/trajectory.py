@@ -4,7 +4,9 @@ Every classic rule is elementwise: each coordinate is updated from its own gradi
 state only. So the rule runs once per coordinate per step, on floats, with a state of its
 own for each coordinate; the arithmetic is the same IEEE arithmetic NumPy does on the whole
 array, and the path is the same, number for number. (On two coordinates this is also several
-times faster than NumPy, whose per-operation cost dominates on tiny arrays.)
+times faster than NumPy, whose per-operation cost dominates on tiny arrays.) A rule that
+mixes the coordinates (Adafactor) runs on the point as a :class:`~optim_lib.rules._vector.Vector`
+of two floats instead.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..rules._vector import Vector
 from ..rules.base import Rule
 
 DIVERGENCE_LIMIT = 1e6
@@ -41,7 +44,7 @@ def run_2d(
     points are its ``evaluation_point``.
     """
     if not rule.elementwise:
-        raise ValueError(f"run_2d runs elementwise rules on floats; {rule.name}'s rule is not elementwise")
+        return _run_on_a_vector(rule, group, grad, start, steps)
     arguments = rule.arguments(group)
     x1, x2 = float(start[0]), float(start[1])
     state1, state2 = rule.initial_state(x1, group), rule.initial_state(x2, group)
@@ -60,4 +63,28 @@ def run_2d(
         if is_diverged(point):
             return points, step
         points.append(point)
+    return points, None
+
+
+def _run_on_a_vector(
+    rule: Rule,
+    group: Mapping[str, Any],
+    grad: Callable[[float, float], tuple[float, float]],
+    start: Sequence[float],
+    steps: int,
+) -> tuple[list[Point], int | None]:
+    """:func:`run_2d` for a rule that is not elementwise: the point as one vector."""
+    arguments = rule.arguments(group)
+    x = Vector(start)
+    state = rule.initial_state(x, group)
+    points: list[Point] = [(x.values[0], x.values[1])]
+    for step in range(1, steps + 1):
+        try:
+            x, state = rule.update(x, Vector(grad(*x.values)), state, **arguments)
+            point = x if rule.evaluation_point is None else rule.evaluation_point(x, state, group)
+        except (OverflowError, ZeroDivisionError):
+            return points, step
+        if is_diverged(point.values):
+            return points, step
+        points.append((point.values[0], point.values[1]))
     return points, None

@@ -8,7 +8,8 @@ the rest, so each rule is written once.
 
 The elementwise helpers (``zeros_like`` to ``clamp_min``) take floats too; the rest are for
 the rules that look at a whole parameter (its norm, its rows and columns), which run on
-tensors and arrays only.
+tensors and arrays, and on a vector of floats (:class:`~._vector.Vector`, the browser's
+stand-in for a 1-D array).
 
 They import neither NumPy nor torch: an array's own type names its library, which is
 already loaded if such an array exists.
@@ -20,14 +21,20 @@ import math
 import sys
 from typing import Any
 
+from . import _vector
+from ._vector import Vector
+
 Array = Any
 """A ``torch.Tensor``, a NumPy array or a Python float: whatever the rule is given."""
 
 
 def _library(x: Array) -> Any:
-    """The module that made ``x`` (``torch`` or ``numpy``), or ``None`` for a Python number."""
+    """The module that made ``x`` (``torch``, ``numpy``, or :mod:`._vector` for a
+    :class:`~._vector.Vector`), or ``None`` for a Python number."""
     if isinstance(x, (float, int)):
         return None
+    if type(x) is Vector:
+        return _vector
     root = type(x).__module__.partition(".")[0]
     library = sys.modules.get(root)
     if library is None or not hasattr(library, "sqrt"):
