@@ -38,10 +38,11 @@ def check_unit_half_open(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be in [0, 1); got {value!r}")
 
 
-def check_whole(name: str, value: Any, low: int) -> None:
-    """``value`` a whole number in [low, inf) (steps, epochs, batch sizes)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be a whole number in [{low}, inf); got {value!r}")
+def check_whole(name: str, value: Any, low: int, high: int | None = None) -> None:
+    """``value`` a whole number in [low, inf), or in [low, high] (steps, epochs, batch sizes)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        interval = f"[{low}, inf)" if high is None else f"[{low}, {high}]"
+        raise ValueError(f"{name} must be a whole number in {interval}; got {value!r}")
 
 
 def check_bool(name: str, value: Any) -> None:
