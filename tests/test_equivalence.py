@@ -91,28 +91,34 @@ STRATEGIES = {
 }
 
 
-def _run_side_by_side(name: str, hyperparameters: dict, shape: tuple[int, ...], seed: int) -> float:
+def _run_side_by_side(name: str, hyperparameters: dict, shapes: list[tuple[int, ...]], seed: int) -> float:
     """Optimize a random convex quadratic (concave when maximizing, so both converge) with a
-    noisy gradient, as in SGD. The noise matters: on an exact quadratic, sign-like methods
-    (RMSProp, Adam) end up bouncing chaotically around the minimum, where torch's fused
-    multiply-adds and NumPy's separate roundings (both correct) drift apart exponentially."""
+    noisy gradient, as in SGD, in parameters of the given shapes (one param group). The
+    noise matters: on an exact quadratic, sign-like methods (RMSProp, Adam) end up bouncing
+    chaotically around the minimum, where torch's fused multiply-adds and NumPy's separate
+    roundings (both correct) drift apart exponentially."""
     generator = torch.Generator().manual_seed(seed)
-    a = torch.rand(shape, generator=generator, dtype=torch.float64) * 1.5 + 0.5
-    b = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
-    start = torch.randn(shape, generator=generator, dtype=torch.float64)
-    noise = 0.5 * torch.randn((STEPS, *shape), generator=generator, dtype=torch.float64)
+
+    def draw(shape, scale=1.0, offset=0.0):
+        return torch.rand(shape, generator=generator, dtype=torch.float64) * scale + offset
+
+    a = [draw(shape, 1.5, 0.5) for shape in shapes]
+    b = [draw(shape, 2.0, -1.0) for shape in shapes]
+    starts = [torch.randn(shape, generator=generator, dtype=torch.float64) for shape in shapes]
+    noise = [0.5 * torch.randn((STEPS, *shape), generator=generator, dtype=torch.float64) for shape in shapes]
     sign = -1.0 if hyperparameters["maximize"] else 1.0
-    ours = start.clone().requires_grad_(True)
-    theirs = start.clone().requires_grad_(True)
-    opt_ours = getattr(optim_lib, name)([ours], **hyperparameters)
-    opt_theirs = getattr(torch.optim, name)([theirs], **hyperparameters)
+    ours = [start.clone().requires_grad_(True) for start in starts]
+    theirs = [start.clone().requires_grad_(True) for start in starts]
+    opt_ours = getattr(optim_lib, name)(ours, **hyperparameters)
+    opt_theirs = getattr(torch.optim, name)(theirs, **hyperparameters)
     worst = 0.0
     for step in range(STEPS):
-        for x, opt in ((ours, opt_ours), (theirs, opt_theirs)):
+        for xs, opt in ((ours, opt_ours), (theirs, opt_theirs)):
             opt.zero_grad()
-            (sign * (0.5 * a * x * x + (b + noise[step]) * x)).sum().backward()
+            sum((sign * (0.5 * ai * x * x + (bi + ni[step]) * x)).sum()
+                for x, ai, bi, ni in zip(xs, a, b, noise)).backward()
             opt.step()
-        worst = max(worst, float((ours - theirs).detach().abs().max()))
+        worst = max(worst, *(float((x - y).detach().abs().max()) for x, y in zip(ours, theirs)))
     return worst
 
 
@@ -125,10 +131,45 @@ def test_matches_torch_optim_over_sampled_hyperparameters(name):
         seed=st.integers(0, 2**16),
     )
     def check(hyperparameters, shape, seed):
-        difference = _run_side_by_side(name, hyperparameters, shape, seed)
+        difference = _run_side_by_side(name, hyperparameters, [shape], seed)
         assert difference <= TOLERANCE, f"{name}{hyperparameters} on {shape}: {difference:.3e}"
 
     check()
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_matches_torch_optim_on_a_group_of_several_parameters(name):
+    """A group of several parameters steps as one array (the rule once on all of them laid
+    end to end): the numbers must be those of torch's parameter-by-parameter loop."""
+
+    @settings(max_examples=15, deadline=None, derandomize=True, database=None)
+    @given(
+        hyperparameters=STRATEGIES[name],
+        shapes=st.lists(st.sampled_from(SHAPES), min_size=2, max_size=4),
+        seed=st.integers(0, 2**16),
+    )
+    def check(hyperparameters, shapes, seed):
+        difference = _run_side_by_side(name, hyperparameters, shapes, seed)
+        assert difference <= TOLERANCE, f"{name}{hyperparameters} on {shapes}: {difference:.3e}"
+
+    check()
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_a_group_of_several_parameters_keeps_its_state_in_one_buffer(name):
+    """The fast path is taken: each parameter's state tensors are views of one buffer per
+    entry, and state_dict still lists them per parameter, shaped like the parameter."""
+    params = [torch.randn(shape, requires_grad=True) for shape in [(3, 4), (4,), (2, 1, 5)]]
+    opt = getattr(optim_lib, name)(params)
+    sum((p * p).sum() for p in params).backward()
+    opt.step()
+    saved = opt.state_dict()["state"]
+    assert sorted(saved) == [0, 1, 2]
+    for key, first in opt.state[params[0]].items():
+        if isinstance(first, torch.Tensor):
+            buffers = {opt.state[p][key].untyped_storage().data_ptr() for p in params}
+            assert len(buffers) == 1, key
+            assert [saved[i][key].shape for i in range(3)] == [p.shape for p in params]
 
 
 @pytest.mark.parametrize("name", list(STRATEGIES))
