@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimizers.py
 	@if [ -f benchmarks/bench_sliders.py ]; then $(BIN)/python benchmarks/bench_sliders.py; fi
 	$(BIN)/python benchmarks/bench_browser.py
+	$(BIN)/python benchmarks/bench_network.py
 
 clean:
 	rm -rf _build .jupyter_cache screenshots
