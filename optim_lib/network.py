@@ -53,8 +53,8 @@ Guessing uniformly costs ``log 10 ≈ 2.3``. Cross-entropy rarely overflows (eve
 and a transient spike is not the end of a run: Adagrad at ``lr=3`` passes 3e3 at its
 second step and, trained on, ends at 78 % test accuracy. Measured on the default network
 (all six optimizers, learning rates up to 300, two seeds, trained to the end without a
-limit): no run whose minibatch loss passed 1e4 ended above 47 % test accuracy, and most
-ended at chance."""
+limit): no run whose minibatch loss passed 1e4 ended above 47 % test accuracy, and half
+of them ended at chance (10 %)."""
 
 Scheduler = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
 Layers = list[tuple[np.ndarray, np.ndarray]]
@@ -89,8 +89,11 @@ def build_network(hidden: Sequence[int] = (64,), *, generator: torch.Generator |
     built after ``torch.manual_seed(s)`` has the same weights as this with ``seed=s``), so
     that the network is the one a reader gets from ``torch.nn`` and the optimizers are
     compared on the usual starting point. Its weights have variance ``1 / (3 fan_in)``, a
-    sixth of He et al.'s ``2 / fan_in`` for ReLU networks: in a deep, narrow network the
-    signal, and with it the gradient, shrinks from layer to layer.
+    sixth of He et al.'s ``2 / fan_in`` for ReLU networks, so backpropagation shrinks the
+    gradient at every layer it passes: at the start, on 256 training images (median of
+    seeds 0 to 2), the first layer's weight gradient is 2 times smaller (RMS) than the
+    last's in the default network, about 100 times with ``hidden=(16,) * 8`` and about
+    5000 times with ``(16,) * 12``.
     """
     widths = _check_hidden(hidden)
     if generator is None:
@@ -138,15 +141,11 @@ def _forward(layers: Layers, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
     return X @ W.T + b, inputs
 
 
-def _log_softmax_parts(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``z - max z`` and ``exp`` of it, row by row: the stable way to ``log sum exp``."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted, np.exp(shifted)
-
-
 def _cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """The mean cross-entropy, and the softmax probabilities."""
-    shifted, exp = _log_softmax_parts(logits)
+    """The mean cross-entropy, and the softmax probabilities. The logits are shifted by
+    their row's maximum first, which changes neither and keeps ``exp`` from overflowing."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
     total = exp.sum(axis=1, keepdims=True)
     loss = float((np.log(total[:, 0]) - shifted[np.arange(len(y)), y]).sum()) / len(y)
     return loss, exp / total
@@ -198,8 +197,8 @@ def _loss_and_accuracy(layers: Layers, X: np.ndarray, y: np.ndarray) -> tuple[fl
     (7 interleaved runs). On an idle machine the blocks cost about 5 ms a run more (the
     first layer's product over 1500 rows timed alone: 88 µs at once, 320 µs in blocks).
     """
-    logits = np.concatenate([_forward(layers, X[start : start + rows])[0]
-                             for rows in [_rows_per_pass(layers)] for start in range(0, len(X), rows)])
+    rows = _rows_per_pass(layers)
+    logits = np.concatenate([_forward(layers, X[start : start + rows])[0] for start in range(0, len(X), rows)])
     loss, _ = _cross_entropy(logits, y)
     return loss, float((logits.argmax(axis=1) == y).sum()) / len(y)
 
