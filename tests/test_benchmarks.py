@@ -38,6 +38,7 @@ def test_network_benchmark_prints_every_optimizer_the_slider_event_and_a_verdict
     assert result.returncode in (0, 1), result.stderr  # 1 means a target missed, not a crash
     slider, _, table = result.stdout.partition("optim_lib against torch.optim")
     assert "one re-train at the default" in slider and "of the 300 ms event budget" in slider, result.stdout
+    assert "the same, 10 epochs" in slider, result.stdout
     for label in ("SGD momentum", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"):
         assert table.count(f"\n{label} ") == 1, result.stdout
     assert "\nSGD (no momentum) " in table and "(reference, no target)" in table
