@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimizers.py
 	$(BIN)/python benchmarks/bench_sliders.py
 	$(BIN)/python benchmarks/bench_browser.py
+	$(BIN)/python benchmarks/bench_network.py
 	@test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python benchmarks/bench_website.py
 

@@ -12,7 +12,9 @@ Layers, each importing only the ones above it:
   in plain Python (the 2-D runner, the airfoil trainer), shared by the kernel and the
   browser; ``optim_lib.trajectories`` (:func:`run_trajectory`) and ``optim_lib.airfoil`` /
   ``optim_lib.training`` (:func:`train_linear_regression`) wrap them for any
-  ``torch.optim`` class.
+  ``torch.optim`` class; ``optim_lib.digits`` (:func:`load_digits`) and
+  ``optim_lib.network`` (:func:`train_network`) train a small neural network on
+  scikit-learn's handwritten digits.
 - ``optim_lib.plotting`` (matplotlib) and ``optim_lib.widgets`` (ipywidgets) are imported
   on their own; importing ``optim_lib`` imports neither.
 
@@ -35,6 +37,8 @@ _EXPORTS = {
     "trajectories": ("Trajectory", "run_trajectory"),
     "airfoil": ("AirfoilData", "AirfoilDataError", "load_airfoil"),
     "training": ("LossCurve", "train_linear_regression"),
+    "digits": ("DigitsData", "load_digits"),
+    "network": ("NetworkRun", "build_network", "train_network"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

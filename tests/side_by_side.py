@@ -10,21 +10,25 @@ import torch
 STEPS = 120
 
 
-def noisy_quadratic(shape: tuple[int, ...], seed: int, steps: int = STEPS) -> tuple[torch.Tensor, ...]:
-    """A random convex quadratic ``0.5 a x^2 + (b + noise_t) x`` and a start point, in float64."""
+Shape = tuple[int, ...]
+
+
+def noisy_quadratic(shapes: list[Shape], seed: int, steps: int = STEPS) -> tuple[list[torch.Tensor], ...]:
+    """A random convex quadratic ``0.5 a x^2 + (b + noise_t) x`` in parameters of the given
+    shapes, and a start point, in float64: lists of ``a``, ``b``, starts and noises."""
     generator = torch.Generator().manual_seed(seed)
-    a = torch.rand(shape, generator=generator, dtype=torch.float64) * 1.5 + 0.5
-    b = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
-    start = torch.randn(shape, generator=generator, dtype=torch.float64)
-    noise = 0.5 * torch.randn((steps, *shape), generator=generator, dtype=torch.float64)
-    return a, b, start, noise
+    a = [torch.rand(shape, generator=generator, dtype=torch.float64) * 1.5 + 0.5 for shape in shapes]
+    b = [torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1 for shape in shapes]
+    starts = [torch.randn(shape, generator=generator, dtype=torch.float64) for shape in shapes]
+    noise = [0.5 * torch.randn((steps, *shape), generator=generator, dtype=torch.float64) for shape in shapes]
+    return a, b, starts, noise
 
 
 def run_side_by_side(
     ours: Callable[..., torch.optim.Optimizer],
     theirs: Callable[..., torch.optim.Optimizer],
     hyperparameters: dict[str, Any],
-    shape: tuple[int, ...],
+    shape: Shape | list[Shape],
     seed: int,
     steps: int = STEPS,
     before_steps: Callable[[torch.optim.Optimizer], None] | None = None,
@@ -36,20 +40,23 @@ def run_side_by_side(
     (RMSProp, Adam) end up bouncing chaotically around the minimum, where torch's fused
     multiply-adds and NumPy's separate roundings (both correct) drift apart exponentially.
     ``before_steps`` is called on each optimizer once, before the first step (schedule-free
-    optimizers need ``train()``)."""
-    a, b, start, noise = noisy_quadratic(shape, seed, steps)
+    optimizers need ``train()``). ``shape`` is one parameter's shape, or a list of shapes:
+    several parameters in one param group."""
+    shapes = [shape] if all(isinstance(n, int) for n in shape) else list(shape)
+    a, b, starts, noise = noisy_quadratic(shapes, seed, steps)
     sign = -1.0 if hyperparameters.get("maximize") else 1.0
-    x_ours = start.clone().requires_grad_(True)
-    x_theirs = start.clone().requires_grad_(True)
-    runs = ((x_ours, ours([x_ours], **hyperparameters)), (x_theirs, theirs([x_theirs], **hyperparameters)))
+    xs_ours = [start.clone().requires_grad_(True) for start in starts]
+    xs_theirs = [start.clone().requires_grad_(True) for start in starts]
+    runs = ((xs_ours, ours(xs_ours, **hyperparameters)), (xs_theirs, theirs(xs_theirs, **hyperparameters)))
     if before_steps is not None:
         for _, opt in runs:
             before_steps(opt)
     worst = 0.0
     for step in range(steps):
-        for x, opt in runs:
+        for xs, opt in runs:
             opt.zero_grad()
-            (sign * (0.5 * a * x * x + (b + noise[step]) * x)).sum().backward()
+            sum((sign * (0.5 * ai * x * x + (bi + ni[step]) * x)).sum()
+                for x, ai, bi, ni in zip(xs, a, b, noise)).backward()
             opt.step()
-        worst = max(worst, float((x_ours - x_theirs).detach().abs().max()))
+        worst = max(worst, *(float((x - y).detach().abs().max()) for x, y in zip(xs_ours, xs_theirs)))
     return worst

@@ -28,3 +28,19 @@ def test_slider_benchmark_prints_both_events_and_the_reference(airfoil_path):
     assert result.returncode in (0, 1), result.stderr
     for row in ("(a) trajectory", "(b) loss curve", "reference: full re-plot"):
         assert row in result.stdout, result.stdout
+
+
+def test_network_benchmark_prints_every_optimizer_the_slider_event_and_a_verdict():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_network.py", "--repeats", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1 means a target missed, not a crash
+    slider, _, table = result.stdout.partition("optim_lib against torch.optim")
+    assert "one re-train at the default" in slider and "of the 300 ms event budget" in slider, result.stdout
+    assert "the same, 10 epochs" in slider, result.stdout
+    for label in ("SGD momentum", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"):
+        assert table.count(f"\n{label} ") == 1, result.stdout
+    assert "\nSGD (no momentum) " in table and "(reference, no target)" in table
+    assert table.count("ratio <= 1") == 6
+    assert "all targets met" in result.stdout or "target(s) missed" in result.stdout

@@ -96,8 +96,8 @@ STRATEGIES = {
 }
 
 
-def _run_side_by_side(name: str, hyperparameters: dict, shape: tuple[int, ...], seed: int) -> float:
-    return run_side_by_side(getattr(optim_lib, name), getattr(torch.optim, name), hyperparameters, shape, seed)
+def _run_side_by_side(name: str, hyperparameters: dict, shapes: list[tuple[int, ...]], seed: int) -> float:
+    return run_side_by_side(getattr(optim_lib, name), getattr(torch.optim, name), hyperparameters, shapes, seed)
 
 
 @pytest.mark.parametrize("name", list(STRATEGIES))
@@ -109,10 +109,45 @@ def test_matches_torch_optim_over_sampled_hyperparameters(name):
         seed=st.integers(0, 2**16),
     )
     def check(hyperparameters, shape, seed):
-        difference = _run_side_by_side(name, hyperparameters, shape, seed)
+        difference = _run_side_by_side(name, hyperparameters, [shape], seed)
         assert difference <= TOLERANCE, f"{name}{hyperparameters} on {shape}: {difference:.3e}"
 
     check()
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_matches_torch_optim_on_a_group_of_several_parameters(name):
+    """A group of several parameters steps as one array (the rule once on all of them laid
+    end to end): the numbers must be those of torch's parameter-by-parameter loop."""
+
+    @settings(max_examples=15, deadline=None, derandomize=True, database=None)
+    @given(
+        hyperparameters=STRATEGIES[name],
+        shapes=st.lists(st.sampled_from(SHAPES), min_size=2, max_size=4),
+        seed=st.integers(0, 2**16),
+    )
+    def check(hyperparameters, shapes, seed):
+        difference = _run_side_by_side(name, hyperparameters, shapes, seed)
+        assert difference <= TOLERANCE, f"{name}{hyperparameters} on {shapes}: {difference:.3e}"
+
+    check()
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_a_group_of_several_parameters_keeps_its_state_in_one_buffer(name):
+    """The fast path is taken: each parameter's state tensors are views of one buffer per
+    entry, and state_dict still lists them per parameter, shaped like the parameter."""
+    params = [torch.randn(shape, requires_grad=True) for shape in [(3, 4), (4,), (2, 1, 5)]]
+    opt = getattr(optim_lib, name)(params)
+    sum((p * p).sum() for p in params).backward()
+    opt.step()
+    saved = opt.state_dict()["state"]
+    assert sorted(saved) == [0, 1, 2]
+    for key, first in opt.state[params[0]].items():
+        if isinstance(first, torch.Tensor):
+            buffers = {opt.state[p][key].untyped_storage().data_ptr() for p in params}
+            assert len(buffers) == 1, key
+            assert [saved[i][key].shape for i in range(3)] == [p.shape for p in params]
 
 
 # The tests below run every optim_lib class against its oracle (tests/oracles.py): torch.optim,

@@ -26,46 +26,59 @@ SETTINGS = {
 }
 
 
-def _new(cls: type, x: torch.Tensor, settings: dict) -> torch.optim.Optimizer:
+def _new(cls: type, xs: list[torch.Tensor], settings: dict) -> torch.optim.Optimizer:
     """An optimizer ready to step (schedule-free AdamW needs train mode)."""
-    opt = cls([x], **settings)
+    opt = cls(xs, **settings)
     if isinstance(opt, optim_lib.AdamWScheduleFree):
         opt.train()
     return opt
 
 
-def _steps(x: torch.Tensor, opt: torch.optim.Optimizer, first: int, count: int) -> None:
+def _steps(xs: list[torch.Tensor], opt: torch.optim.Optimizer, first: int, count: int) -> None:
     for step in range(first, first + count):
         opt.zero_grad()
         # A gradient that changes with the step, so a lost or stale state shows.
-        ((x - step / 10) ** 2 * torch.arange(1.0, 1.0 + x.numel()).reshape(x.shape)).sum().backward()
+        sum(((x - step / 10) ** 2 * torch.arange(1.0, 1.0 + x.numel()).reshape(x.shape)).sum() for x in xs).backward()
         opt.step()
 
 
-@pytest.mark.parametrize("name", list(SETTINGS))
-def test_resumed_run_continues_exactly(name):
-    cls = getattr(optim_lib, name)
-    start = torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(2, 3)
+# One parameter, stepped alone; or a group of three, stepped as one array with its state in
+# one buffer per entry (which a state_dict must still save and restore per parameter).
+LAYOUTS = {
+    "one parameter": [torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(2, 3)],
+    "a group of three": [
+        torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(2, 3),
+        torch.linspace(0.5, 2, 4, dtype=torch.float64),
+        torch.tensor([-0.3], dtype=torch.float64),
+    ],
+}
 
-    straight = start.clone().requires_grad_(True)
+
+@pytest.mark.parametrize("starts", list(LAYOUTS.values()), ids=list(LAYOUTS))
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_resumed_run_continues_exactly(name, starts):
+    cls = getattr(optim_lib, name)
+
+    straight = [start.clone().requires_grad_(True) for start in starts]
     opt = _new(cls, straight, SETTINGS[name])
     _steps(straight, opt, 0, 40)
 
-    first_half = start.clone().requires_grad_(True)
+    first_half = [start.clone().requires_grad_(True) for start in starts]
     opt = _new(cls, first_half, SETTINGS[name])
     _steps(first_half, opt, 0, 20)
     buffer = io.BytesIO()
-    torch.save({"x": first_half.detach(), "optimizer": opt.state_dict()}, buffer)
+    torch.save({"xs": [x.detach() for x in first_half], "optimizer": opt.state_dict()}, buffer)
     buffer.seek(0)
     del opt
 
     saved = torch.load(buffer, weights_only=True)
-    resumed = saved["x"].clone().requires_grad_(True)
-    opt = cls([resumed], **SETTINGS[name])
+    resumed = [x.clone().requires_grad_(True) for x in saved["xs"]]
+    opt = cls(resumed, **SETTINGS[name])
     opt.load_state_dict(saved["optimizer"])
     _steps(resumed, opt, 20, 20)
 
-    assert torch.equal(resumed.detach(), straight.detach())
+    for x, y in zip(resumed, straight):
+        assert torch.equal(x.detach(), y.detach())
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))

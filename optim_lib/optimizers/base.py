@@ -8,17 +8,31 @@ per-parameter state, ``state_dict`` / ``load_state_dict``, closures and hooks al
 torch. It also takes torch 2.13's implementation flags (``foreach``, ``fused``,
 ``capturable``, ``differentiable``) with torch's defaults, so a training script can swap
 classes without editing its arguments.
+
+The rules are elementwise, so the step loop may run a rule on a whole param group at once:
+the parameters laid end to end in one array give the same numbers, bit for bit, as each
+parameter alone, and for a network of small layers the step is faster (see
+:class:`_FlatGroup`); every other case steps one parameter at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import accumulate
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch.autograd.graph import increment_version
 
 from ..rules.base import Rule, State
+
+
+def _layout(p: torch.Tensor) -> tuple[int, torch.Size, tuple[int, ...]]:
+    """Where a tensor's data starts, and its shape and strides: a NumPy view made of it
+    shows its elements in the same places for as long as these are unchanged."""
+    return p.data_ptr(), p.shape, p.stride()
+
 
 def _tensors(state: State) -> dict[str, torch.Tensor]:
     """The state entries that are tensors (the rest, like ``t``, are plain numbers)."""
@@ -31,15 +45,15 @@ class _Views:
     Making a NumPy view of a tensor costs about a microsecond, as much as the whole update of
     a small parameter, so the views are made once and reused for as long as they still show
     what torch holds: the same state tensors, and the parameter's data at the same address
-    (``load_state_dict``, replacing a state tensor, or assigning ``p.data`` all make new
-    views).
+    with the same shape and strides (``load_state_dict``, replacing a state tensor, or
+    assigning ``p.data``, even a transpose of the same memory, all make new views).
     """
 
-    __slots__ = ("tensors", "address", "p", "arrays")
+    __slots__ = ("tensors", "layout", "p", "arrays")
 
     def __init__(self, p: torch.Tensor, state: State) -> None:
         self.tensors = _tensors(state)
-        self.address = p.data_ptr()
+        self.layout = _layout(p)
         self.p = p.detach().numpy()
         self.arrays = {k: v.numpy() for k, v in self.tensors.items()}
 
@@ -53,22 +67,22 @@ class _Views:
 
     def still_show(self, p: torch.Tensor, state: State) -> bool:
         """Whether ``p`` and ``state`` still hold the memory these views were made of."""
-        return p.data_ptr() == self.address and all(state.get(k) is v for k, v in self.tensors.items())
+        return _layout(p) == self.layout and all(state.get(k) is v for k, v in self.tensors.items())
 
 
-def _write_back(p: Any, new_p: Any, state: State, targets: dict[str, Any], new_state: State, old_state: State) -> None:
-    """Copy the rule's results into the parameter and the state tensors in place, so they
-    stay the objects torch knows (and a state tensor never aliases the gradient); plain
-    values such as ``t`` are stored in ``state``. Unchanged state is skipped (e.g. AMSGrad's
-    maximum when amsgrad is off)."""
-    p[...] = new_p
+def _write_state(states: Sequence[State], targets: dict[str, Any], new_state: State, old_state: State) -> None:
+    """Copy the rule's new state into the state tensors in place, so they stay the objects
+    torch knows (and a state tensor never aliases the gradient); plain values such as ``t``
+    are stored in each of ``states``. Unchanged state is skipped (e.g. AMSGrad's maximum
+    when amsgrad is off)."""
     for key, value in new_state.items():
         if value is old_state[key]:
             continue
         if key in targets:
             targets[key][...] = value
         else:
-            state[key] = value
+            for state in states:
+                state[key] = value
 
 
 def _numpy_or_none(g: torch.Tensor) -> Any:
@@ -78,6 +92,104 @@ def _numpy_or_none(g: torch.Tensor) -> Any:
         return g.numpy()
     except (RuntimeError, TypeError):
         return None
+
+
+class _FlatGroup:
+    """A param group stepped as one array: its parameters and gradients gathered end to end
+    into two NumPy buffers, the rule run once on them, the new values written back.
+
+    Each NumPy operation costs about a microsecond however small its array, and a rule is
+    five (SGD with momentum) to a dozen (Adam) of them. One evaluation for the group instead
+    of one per parameter made a step 1.1 (SGD with momentum) to 1.7 (Adadelta) times faster
+    on the digits network's four parameters (64 × 64 weights down to 10 biases), and 1.6 to
+    2.7 times on a network of seven 16-wide layers (medians of interleaved runs on a busy
+    2-core machine). The rule is elementwise, so the numbers are the same, bit for bit.
+
+    The group's state is created flat, one buffer per entry (``m``, ``v``, ...), and each
+    parameter's state holds views of its piece, so ``state_dict``, schedulers and readers
+    of ``optimizer.state[p]`` see per-parameter state, as in torch. A group steps this way
+    from its first step while every parameter has a gradient, on the CPU, contiguous, all
+    of one dtype, and nothing has replaced the parameters' memory, a state tensor, or the
+    step count of one parameter; otherwise (a frozen parameter, a state loaded from a
+    ``state_dict``, a copied optimizer) it steps one parameter at a time, with the same
+    numbers.
+    """
+
+    __slots__ = ("params", "layouts", "entries", "tensors", "plain", "views", "bounds", "arrays", "p", "g")
+
+    def __init__(self, params: list[torch.Tensor], state: Mapping[torch.Tensor, State],
+                 flat_state: State) -> None:
+        self.params = params
+        self.layouts = [_layout(p) for p in params]
+        self.entries = [state[p] for p in params]
+        self.tensors = [(entry, key, value) for entry in self.entries for key, value in _tensors(entry).items()]
+        self.views = [p.detach().numpy().reshape(-1) for p in params]  # contiguous: views
+        ends = list(accumulate(view.size for view in self.views))
+        self.bounds = list(zip([0, *ends[:-1]], ends))
+        self.arrays = {k: v.numpy() for k, v in _tensors(flat_state).items()}
+        self.plain = [k for k in flat_state if k not in self.arrays]  # the step count t
+        self.p = np.empty(ends[-1], dtype=self.views[0].dtype)
+        self.g = np.empty_like(self.p)
+
+    @classmethod
+    def start(cls, params: list[torch.Tensor], state: dict[torch.Tensor, State], rule: Rule,
+              group: Mapping[str, Any]) -> _FlatGroup | None:
+        """At a group's first step: create its state flat and return the group, or return
+        ``None`` (creating nothing) where it cannot step as one array."""
+        if not rule.elementwise or len(params) < 2:
+            return None
+        for p in params:
+            g = p.grad
+            if state.get(p) or g is None or g.is_sparse or _numpy_or_none(g) is None:
+                return None
+            if p.device.type != "cpu" or p.is_complex() or p.dtype != params[0].dtype or not p.is_contiguous():
+                return None
+        if len({id(p) for p in params}) < len(params) or len({p.data_ptr() for p in params}) < len(params):
+            return None  # a parameter listed twice, or two sharing memory: step them one by one
+        try:
+            gathered = torch.cat([p.detach().reshape(-1) for p in params])
+            gathered.numpy()
+        except (RuntimeError, TypeError):  # a dtype NumPy does not have (bfloat16)
+            return None
+        flat_state = rule.initial_state(gathered, group)
+        start = 0
+        for p in params:
+            end = start + p.numel()
+            state[p].update({k: v[start:end].view_as(p) if isinstance(v, torch.Tensor) else v
+                             for k, v in flat_state.items()})
+            start = end
+        return cls(params, state, flat_state)
+
+    def still_fits(self, params: list[torch.Tensor], state: Mapping[torch.Tensor, State]) -> bool:
+        """Whether the parameters, their memory, their state and its tensors are still the
+        ones this group was made of, and every parameter has taken as many steps."""
+        if len(params) != len(self.params):
+            return False
+        for p, mine, layout, entry in zip(params, self.params, self.layouts, self.entries):
+            if p is not mine or _layout(p) != layout or state.get(p) is not entry:
+                return False
+        for entry, key, value in self.tensors:
+            if entry.get(key) is not value:
+                return False
+        first = self.entries[0]
+        return all(entry.get(k) == first.get(k) for k in self.plain for entry in self.entries)
+
+    def step(self, rule: Rule, arguments: Mapping[str, Any]) -> bool:
+        """One step of ``rule`` on the whole group; ``False`` (nothing changed) if a parameter
+        has no gradient NumPy can see this time."""
+        try:
+            grads = [p.grad.numpy() for p in self.params]
+        except (AttributeError, RuntimeError, TypeError):  # None, needs grad, sparse, not on the CPU
+            return False
+        np.concatenate(self.views, out=self.p)
+        np.concatenate(grads, axis=None, out=self.g)
+        arrays = {**self.entries[0], **self.arrays}
+        new_p, new_state = rule.update(self.p, self.g, arrays, **arguments)
+        for view, (start, end) in zip(self.views, self.bounds):
+            view[...] = new_p[start:end]
+        _write_state(self.entries, self.arrays, new_state, arrays)
+        increment_version(self.params)  # as in the per-parameter step below
+        return True
 
 
 # What each flag asks for that optim_lib does not do, and what to use instead. ``foreach``
@@ -174,9 +286,13 @@ class RuleOptimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         views_of = self.__dict__.setdefault("_views", {})  # not pickled: rebuilt after loading
-        for group in self.param_groups:
+        flat_groups = self.__dict__.setdefault("_flat_groups", {})  # the same
+        for index, group in enumerate(self.param_groups):
             rule = self.rule_for(group)
             arguments = rule.arguments(plain_hyperparameters(group))
+            flat = self._flat_group(index, group, rule, flat_groups)
+            if flat is not None and flat.step(rule, arguments):
+                continue
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -196,15 +312,32 @@ class RuleOptimizer(torch.optim.Optimizer):
                 if g_array is None:
                     with torch.no_grad():
                         new_p, new_state = rule.update(p, g, state, **arguments)
-                        _write_back(p, new_p, state, _tensors(state), new_state, state)
+                        p[...] = new_p
+                        _write_state([state], _tensors(state), new_state, state)
                 else:
                     # The same rule on NumPy views of the same memory: on small CPU tensors
                     # NumPy's per-operation cost is a fifth of torch's.
                     arrays = {**state, **views.arrays}
                     new_p, new_state = rule.update(views.p, g_array, arrays, **arguments)
-                    _write_back(views.p, new_p, state, views.arrays, new_state, arrays)
+                    views.p[...] = new_p
+                    _write_state([state], views.arrays, new_state, arrays)
                     # Writes through NumPy bypass autograd's bookkeeping: bump the version, so
                     # a graph that saved ``p`` refuses to backpropagate through stale values,
                     # exactly as after torch.optim's in-place update.
                     increment_version(p)
         return loss
+
+    def _flat_group(self, index: int, group: Mapping[str, Any], rule: Rule,
+                    flat_groups: dict[int, _FlatGroup]) -> _FlatGroup | None:
+        """The group as one array (:class:`_FlatGroup`), made at its first step; ``None``
+        once it must step one parameter at a time."""
+        params = group["params"]
+        flat = flat_groups.get(index)
+        if flat is not None and not flat.still_fits(params, self.state):
+            del flat_groups[index]  # for good: its state is no longer laid out as one array
+            return None
+        if flat is None and params and not self.state.get(params[0]):  # the group's first step
+            flat = _FlatGroup.start(params, self.state, rule, group)
+            if flat is not None:
+                flat_groups[index] = flat
+        return flat
