@@ -255,3 +255,17 @@ def test_adafactor_keeps_a_row_and_a_column_per_matrix_like_torch():
         ours, theirs = states
         assert ours["R"].shape == theirs["row_var"].shape and ours["C"].shape == theirs["col_var"].shape
         assert "V" not in ours
+
+
+@pytest.mark.parametrize("name", [name for name in ORACLES if name != "Muon"])
+def test_a_group_of_several_parameters_matches_its_oracle(name):
+    """A group of several parameters of an elementwise rule steps as one array (the rule once
+    on all of them laid end to end); the numbers must be the oracle's, parameter by
+    parameter. (Adafactor looks at whole parameters and steps them one at a time.)"""
+    shapes = [(3, 4), (4,), (2, 1, 5)]
+    hyperparameters = {"lr": 0.01} if name != "Adafactor" else {"lr": 0.05}
+    with oracle_setting(name):
+        for seed in range(3):
+            difference = run_side_by_side(getattr(optim_lib, name), ORACLES[name], hyperparameters, shapes, seed,
+                                          before_steps=start_training)
+            assert difference <= TOLERANCE, f"{name} on {shapes}, seed {seed}: {difference:.3e}"

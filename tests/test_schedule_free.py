@@ -25,7 +25,7 @@ def _loss(a: torch.Tensor, b: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def _both(shape=(3, 4), seed=0, **settings):
     """The same start for optim_lib's optimizer and the package's."""
-    a, b, start, noise = noisy_quadratic(shape, seed)
+    (a,), (b,), (start,), (noise,) = noisy_quadratic([shape], seed)
     xs = [start.clone().requires_grad_(True) for _ in CLASSES]
     opts = [cls([x], **{**SETTINGS, **settings}) for cls, x in zip(CLASSES, xs)]
     return a, b, noise, xs, opts
@@ -90,7 +90,7 @@ def test_eval_parameters_are_the_average_x_computed_from_the_packages_own_state(
 def test_x_is_the_running_average_of_the_z_iterates():
     """With r = 0 and no warmup every weight is the same, c_t = 1/t, and x is the plain mean of
     z after each step (the paper's x_{t+1} = (1 - c) x_t + c z_{t+1}, unrolled)."""
-    a, b, start, noise = noisy_quadratic((5,), seed=4)
+    (a,), (b,), (start,), (noise,) = noisy_quadratic([(5,)], seed=4)
     x = start.clone().requires_grad_(True)
     opt = optim_lib.AdamWScheduleFree([x], lr=0.05, betas=(0.7, 0.99))
     opt.train()
@@ -149,7 +149,7 @@ def test_eval_then_train_comes_back_to_y():
 
 def test_state_dict_saved_in_eval_mode_resumes_exactly():
     """The package asks for eval mode when saving: the checkpoint holds x and the mode."""
-    a, b, start, noise = noisy_quadratic((2, 3), seed=2)
+    (a,), (b,), (start,), (noise,) = noisy_quadratic([(2, 3)], seed=2)
 
     def run(steps: range, x: torch.Tensor, opt: optim_lib.AdamWScheduleFree) -> None:
         for step in steps:
