@@ -4,7 +4,8 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_sliders.py
 
-Each event sets a slider's value on an explorer (which re-runs the experiment and redraws
+Each event sets a slider's value on an explorer (trajectory, airfoil loss curve, digits
+network) (which re-runs the experiment and redraws
 the figure through its observer) and then encodes the PNG a live notebook would send.
 Not measured: sending the PNG to the browser and the browser drawing it.
 
@@ -31,11 +32,13 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from optim_lib import SGD, Adam, load_airfoil, run_trajectory  # noqa: E402
 from optim_lib.plotting import TRAJECTORY_FIGSIZE, plot_trajectory  # noqa: E402
-from optim_lib.widgets import loss_curve_explorer, trajectory_explorer  # noqa: E402
+from optim_lib.digits import load_digits  # noqa: E402
+from optim_lib.widgets import loss_curve_explorer, network_explorer, trajectory_explorer  # noqa: E402
 
 EVENTS = 30
 TRAJECTORY_TARGET_MS = 30.0
 LOSS_CURVE_TARGET_MS = 100.0
+NETWORK_TARGET_MS = 300.0
 DATA_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.dat"
 
 
@@ -73,6 +76,20 @@ def loss_curve_event_ms() -> float:
     return median_ms(event)
 
 
+def network_event_ms() -> float:
+    """Adam on the digits network, the explorer's default (batch 32, 10 epochs), with SGD
+    with momentum as the baseline: move the learning rate back and forth (the baseline is
+    cached, as for the other explorers)."""
+    data = load_digits()
+    explorer = network_explorer(Adam, {"lr": 3e-3}, data, baseline=(SGD, {"lr": 0.03, "momentum": 0.9}))
+
+    def event(i: int) -> None:
+        explorer.sliders["lr"].value = 0.01 if i % 2 else 3e-3
+        explorer.figure.png()
+
+    return median_ms(event, events=max(5, EVENTS // 3))
+
+
 def full_replot_ms() -> float:
     """The reference: run, then a new figure with the contour and the path, and a PNG."""
 
@@ -99,10 +116,12 @@ def main() -> int:
     print(f"slider events, median of {EVENTS} (kernel side: re-run + redraw + PNG)")
     trajectory = trajectory_event_ms()
     loss_curve = loss_curve_event_ms()
+    network = network_event_ms()
     reference = full_replot_ms()
     results = [
         report("(a) trajectory, Adam, 100 steps", trajectory, TRAJECTORY_TARGET_MS),
         report("(b) loss curve, Adam, batch 10, 2 epochs", loss_curve, LOSS_CURVE_TARGET_MS),
+        report("(c) network, Adam, batch 32, 10 epochs", network, NETWORK_TARGET_MS),
     ]
     print(f"{'reference: full re-plot with contour':<44} median {reference:7.1f} ms   "
           f"({reference / trajectory:.1f}x the trajectory event)")

@@ -33,6 +33,7 @@ from PIL import Image
 
 from .landscapes import Landscape
 from .live import text
+from .network import NetworkRun
 from .training import LossCurve
 from .trajectories import Trajectory
 
@@ -48,8 +49,15 @@ LOSS_YLIM = (0.22, 0.52)
 0.50) down to below the best the course's optimizers reach (about 0.24). Fixed, so that the
 curves of different settings can be compared by eye and the axis never jumps."""
 
+NETWORK_LOSS_YLIM = (0.003, 5.0)
+"""The network's training-loss axis (log scale): from above the untrained loss (log 10 ≈ 2.3)
+down to below what the course's runs reach in 20 epochs (about 0.005); fixed, like
+:data:`LOSS_YLIM`."""
+ACCURACY_YLIM = (0.0, 1.0)
+
 TRAJECTORY_FIGSIZE = (6.0, 4.2)
 LOSS_FIGSIZE = (6.0, 3.6)
+NETWORK_FIGSIZE = (7.5, 3.4)
 DPI = 100
 
 _CONTOUR_GRID = 200
@@ -89,6 +97,19 @@ def loss_curve_message(curve: LossCurve, top: float = math.inf) -> str:
     """``"diverged at epoch 0.13"``; else ``"left the plot at epoch 0.27"`` if a loss went
     above ``top`` (the plot's upper limit); else ``""``."""
     return text.loss_curve_message(curve.epochs.tolist(), curve.losses.tolist(), curve.diverged_at, top)
+
+
+def network_message(run: NetworkRun, top: float = math.inf) -> str:
+    """``"diverged at step 37 (epoch 0.79)"``; else ``"left the plot at epoch 3"`` if the
+    training loss went above ``top``; else ``""``."""
+    if run.diverged_at is not None:
+        return f"diverged at step {run.diverged_at_step} (epoch {run.diverged_at:.2f})"
+    return text.loss_curve_message(run.train_epochs.tolist(), run.train_losses.tolist(), None, top)
+
+
+def _finite_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.isfinite(y)
+    return x[keep], y[keep]
 
 
 def _finite_curve(curve: LossCurve) -> tuple[np.ndarray, np.ndarray]:
@@ -276,6 +297,70 @@ def plot_loss_curves(curves: LossCurve | Sequence[LossCurve], ax: Axes | None = 
     ax.legend(loc="upper right", fontsize="small")
     _loss_message_text(ax, animated=False).set_text(_wrap_message("\n".join(messages)))
     return ax
+
+
+def _check_run(value: Any, name: str) -> NetworkRun:
+    if not isinstance(value, NetworkRun):
+        raise ValueError(f"{name} must be a NetworkRun (from train_network); got {type(value).__name__}")
+    return value
+
+
+def _network_axes(loss_ax: Axes, accuracy_ax: Axes, epochs: float) -> None:
+    """The two panels' limits and labels: training loss (log scale) and test accuracy."""
+    loss_ax.set_yscale("log")
+    loss_ax.set_ylim(*NETWORK_LOSS_YLIM)
+    loss_ax.set_ylabel("training loss (cross-entropy)")
+    accuracy_ax.set_ylim(*ACCURACY_YLIM)
+    accuracy_ax.set_ylabel("test accuracy")
+    accuracy_ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
+    for ax in (loss_ax, accuracy_ax):
+        ax.set_xlim(0.0, epochs)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.set_autoscale_on(False)
+
+
+def plot_network_runs(runs: NetworkRun | Sequence[NetworkRun], axes: Sequence[Axes] | None = None,
+                      labels: Sequence[str] | None = None) -> tuple[Axes, Axes]:
+    """Draw network runs: the training loss (left, log scale) and the test accuracy after
+    each epoch (right), one line per run, with a legend.
+
+    Args:
+        runs: from :func:`~optim_lib.network.train_network`.
+        axes: the two Axes to draw on; default a new figure.
+        labels: one legend entry per run; default the optimizer and its hyperparameters.
+
+    Returns:
+        The two Axes. A diverged run stops where it blew up, and the left axes say
+        "diverged at step 37 (epoch 0.79)", prefixed by the run's label when there are
+        several.
+    """
+    if isinstance(runs, NetworkRun):
+        runs = [runs]
+    runs = [_check_run(run, "each run") for run in runs]
+    if not runs:
+        raise ValueError("runs must hold at least one NetworkRun; got none")
+    if labels is None:
+        labels = [describe_run(run.optimizer, run.hyperparameters) for run in runs]
+    elif isinstance(labels, str) or len(labels) != len(runs):
+        raise ValueError(f"labels must be a list of {len(runs)} strings, one per run; got {labels!r}")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=NETWORK_FIGSIZE, layout="constrained")
+    loss_ax, accuracy_ax = axes
+    messages = []
+    for run, label in zip(runs, labels):
+        (line,) = loss_ax.plot(*_finite_points(run.train_epochs, run.train_losses), label=label, linewidth=2.0)
+        accuracy_ax.plot(run.test_epochs, run.test_accuracies, marker="o", markersize=3, linewidth=2.0,
+                         color=line.get_color(), label=label)
+        message = network_message(run, NETWORK_LOSS_YLIM[1])
+        if message:
+            messages.append(message if len(runs) == 1 else f"{label}: {message}")
+    _network_axes(loss_ax, accuracy_ax, float(max(run.epochs for run in runs)))
+    accuracy_ax.legend(loc="lower right", fontsize="small")
+    _loss_message_text(loss_ax, animated=False).set_text(_wrap_message("\n".join(messages)))
+    return loss_ax, accuracy_ax
 
 
 # --- Figures for live updates ---------------------------------------------------------------
@@ -568,3 +653,77 @@ class LossCurveFigure(_BlitFigure):
         self._set_title(_loss_title(curve))
         self._redraw()
 
+
+
+class NetworkFigure(_BlitFigure):
+    """The network's two panels (training loss, log scale; test accuracy), drawn once, on
+    which :meth:`update` redraws the runs.
+
+    Attributes for inspection: ``loss_line``, ``accuracy_line`` and their ``baseline_``
+    twins (read their ``get_xydata()``), ``axes`` (the loss panel), ``accuracy_axes``,
+    :attr:`message` and :attr:`title`.
+    """
+
+    def __init__(self, *, epochs: float = 10.0, figsize: tuple[float, float] = NETWORK_FIGSIZE,
+                 dpi: float = DPI) -> None:
+        if not (isinstance(epochs, (int, float)) and 0 < epochs < float("inf")):
+            raise ValueError(f"epochs must be a number in (0, inf); got {epochs!r}")
+        super().__init__(figsize, dpi)
+        grid = self.figure.add_gridspec(1, 2)
+        self.axes.set_subplotspec(grid[0])
+        self.accuracy_axes = self.figure.add_subplot(grid[1])
+        # One title over both panels.
+        self._title.set_text("")
+        self._title = self.figure.suptitle(" \n ", fontsize="medium", animated=True)
+        _network_axes(self.axes, self.accuracy_axes, float(epochs))
+        self.baseline_line = _loss_line(self.axes, baseline=True, animated=True)
+        self.loss_line = _loss_line(self.axes, baseline=False, animated=True)
+        self.baseline_accuracy_line = _loss_line(self.accuracy_axes, baseline=True, animated=True)
+        self.accuracy_line = _loss_line(self.accuracy_axes, baseline=False, animated=True)
+        for line in (self.accuracy_line, self.baseline_accuracy_line):
+            line.set_marker("o")
+            line.set_markersize(3)
+        self._message = _loss_message_text(self.axes, animated=True)
+        self._cache_background()
+
+    def _animated_artists(self) -> list[Any]:
+        return [self.baseline_line, self.loss_line, self.baseline_accuracy_line, self.accuracy_line,
+                self._message, self._title]
+
+    def _data_lines(self) -> list[Line2D]:
+        return [self.loss_line, self.baseline_line, self.accuracy_line, self.baseline_accuracy_line]
+
+    def _web_lines(self) -> dict[str, Line2D]:
+        return {"path": self.loss_line, "baseline": self.baseline_line}
+
+    def _fit_epochs(self, runs: list[NetworkRun]) -> None:
+        needed = max(run.epochs for run in runs)
+        if needed > self.axes.get_xlim()[1]:
+            for ax in (self.axes, self.accuracy_axes):
+                ax.set_xlim(0.0, needed)
+            self._cache_background()
+
+    def update(self, run: NetworkRun, baseline: NetworkRun | None = None) -> None:
+        """Show ``run`` (and ``baseline``, dashed) in place of the last runs."""
+        _check_run(run, "run")
+        if baseline is not None:
+            _check_run(baseline, "baseline")
+        self._fit_epochs([run] if baseline is None else [run, baseline])
+        self.loss_line.set_data(*_finite_points(run.train_epochs, run.train_losses))
+        self.accuracy_line.set_data(run.test_epochs, run.test_accuracies)
+        self.loss_line.set_label(run.optimizer)
+        top = NETWORK_LOSS_YLIM[1]
+        message = network_message(run, top)
+        if baseline is None:
+            self.baseline_line.set_data([], [])
+            self.baseline_accuracy_line.set_data([], [])
+            self._set_legend([self.loss_line])
+        else:
+            self.baseline_line.set_data(*_finite_points(baseline.train_epochs, baseline.train_losses))
+            self.baseline_accuracy_line.set_data(baseline.test_epochs, baseline.test_accuracies)
+            self.baseline_line.set_label(_baseline_label(baseline.optimizer, baseline.hyperparameters))
+            self._set_legend([self.loss_line, self.baseline_line])
+            message = _with_baseline_message(message, network_message(baseline, top))
+        self._message.set_text(_wrap_message(message))
+        self._set_title(run.title())
+        self._redraw()

@@ -27,6 +27,7 @@ import ipywidgets as widgets
 import torch
 
 from .airfoil import AirfoilData, load_airfoil
+from .digits import DigitsData, load_digits
 from .landscapes import LANDSCAPES, QUADRATIC, Landscape
 from .live import controls as live_controls
 from .live.controls import Control, Slider, options_slider, slider_for, steps_slider
@@ -34,10 +35,11 @@ from .optimizers import (
     SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, AdamWScheduleFree, Lion, NAdam, RAdam, RMSprop,
 )
 from .optimizers.base import RuleOptimizer
-from .plotting import LossCurveFigure, TrajectoryFigure, describe_run, loss_title
+from .plotting import LossCurveFigure, NetworkFigure, TrajectoryFigure, describe_run, loss_title
 from .rules import RULES
 from .rules._checks import check_whole
 from .trajectories import Trajectory, run_trajectory
+from .network import NetworkRun, train_network
 from .training import LossCurve, starting_point, train_linear_regression
 
 Baseline = tuple[type[torch.optim.Optimizer], Mapping[str, Any] | None]
@@ -94,6 +96,10 @@ RECORD_EVERY = 200
 """Examples between two recorded losses on the loss-curve explorers."""
 BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 """The batch-size slider's stops (below the data size), then full batch."""
+NETWORK_BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
+"""The network's batch sizes (below the training set's size), then full batch. None below 8:
+a smaller batch makes a re-train of 10 epochs several seconds long."""
+MAX_EPOCHS = 30
 
 _STYLE = {"description_width": "130px"}
 _LAYOUT = {"width": "480px"}
@@ -222,13 +228,15 @@ class _Explorer:
     the one slider a baseline depends on: the steps, or the batch size).
     """
 
-    figure: TrajectoryFigure | LossCurveFigure
+    figure: TrajectoryFigure | LossCurveFigure | NetworkFigure
+    kind: str = ""
+    """The experiment: ``"trajectory"``, ``"loss"`` or ``"network"``."""
 
     def __init__(
         self,
         optimizer_class: type[torch.optim.Optimizer],
         hyperparameters: Mapping[str, Any] | None,
-        extra_slider: Slider,
+        extra_sliders: list[Slider],
         continuous_update: bool,
         baseline: Baseline | None,
     ) -> None:
@@ -243,7 +251,7 @@ class _Explorer:
         # One description of every slider, from which both the ipywidgets here and the
         # website's live controls are made.
         self.slider_specs: list[Slider] = [slider_for(control, values[control.name]) for control in self._controls]
-        self.slider_specs.append(extra_slider)
+        self.slider_specs.extend(extra_sliders)
         self.sliders: dict[str, widgets.ValueWidget] = {
             spec.name: _make_widget(spec, continuous_update) for spec in self.slider_specs
         }
@@ -378,9 +386,9 @@ class _Explorer:
         browser cannot run it, a line saying where it runs live."""
         spec = self.web_spec()
         if spec is None:
-            return ('<div class="optim-live optim-live-static"><p class="optim-live-note">These sliders run '
-                    'live in Jupyter or Colab (the launch buttons at the top of the page); the figure below '
-                    'shows the default setting.</p></div>')
+            return (f'<div class="optim-live optim-live-static" data-kind="{self.kind}"><p class="optim-live-note">'
+                    'These sliders run live in Jupyter or Colab (the launch buttons at the top of the page); '
+                    'the figure below shows the default setting.</p></div>')
         payload = json.dumps(spec, allow_nan=False).replace("</", "<\\/")
         return (f'<div class="optim-live" id="{html.escape(spec["id"])}" data-kind="{spec["kind"]}">'
                 f'<script type="application/json" class="optim-live-spec">{payload}</script></div>')
@@ -416,6 +424,8 @@ class TrajectoryExplorer(_Explorer):
         summary: the latest summary line, as Dive into Deep Learning prints it.
     """
 
+    kind = "trajectory"
+
     def __init__(
         self,
         optimizer_class: type[torch.optim.Optimizer],
@@ -426,7 +436,7 @@ class TrajectoryExplorer(_Explorer):
         baseline: Baseline | None = None,
     ) -> None:
         check_whole("steps", steps, 1)
-        super().__init__(optimizer_class, hyperparameters, steps_slider(steps, MAX_STEPS),
+        super().__init__(optimizer_class, hyperparameters, [steps_slider(steps, MAX_STEPS)],
                          continuous_update=True, baseline=baseline)
         self.landscape = landscape
         self.figure = TrajectoryFigure(landscape)
@@ -468,6 +478,8 @@ class LossCurveExplorer(_Explorer):
         summary: the latest summary line, as Dive into Deep Learning prints it.
     """
 
+    kind = "loss"
+
     def __init__(
         self,
         optimizer_class: type[torch.optim.Optimizer],
@@ -486,7 +498,7 @@ class LossCurveExplorer(_Explorer):
             raise ValueError(f"data must be AirfoilData (from load_airfoil); got {type(data).__name__}")
         options = sorted({size for size in BATCH_SIZES if size < len(data)} | {len(data), batch_size})
         batch_slider = options_slider("batch_size", "batch size", options, batch_size)
-        super().__init__(optimizer_class, hyperparameters, batch_slider, continuous_update=False, baseline=baseline)
+        super().__init__(optimizer_class, hyperparameters, [batch_slider], continuous_update=False, baseline=baseline)
         self.data = data
         self.epochs = epochs
         self.figure = LossCurveFigure(epochs=float(epochs))
@@ -516,6 +528,76 @@ class LossCurveExplorer(_Explorer):
             # The page's worker checks that it has the same rows as the kernel had.
             "data": {"rows": n, "features": features, "sha1": hashlib.sha1(self.data.to_bytes()).hexdigest()},
         }
+
+    def _title(self) -> str:
+        return loss_title(self.optimizer_class.__name__, self.hyperparameters(), self.sliders["batch_size"].value)
+
+
+class NetworkExplorer(_Explorer):
+    """Sliders for an optimizer's hyperparameters, the batch size and the number of epochs,
+    wired to :func:`~optim_lib.network.train_network` (the digits network) and a
+    :class:`~optim_lib.plotting.NetworkFigure`.
+
+    The website cannot run this one (the network needs NumPy, which the reader's browser
+    lacks): there the figure shows the default setting, with a note that the sliders run
+    live in Jupyter or Colab.
+
+    Attributes:
+        sliders: name → widget: the hyperparameters, ``batch_size`` and ``epochs``.
+        run: the latest :class:`~optim_lib.network.NetworkRun` (``None`` while the sliders
+            hold values the optimizer refuses; ``error`` then says why).
+        baseline_run: the baseline's run at the current batch size and epochs, if any.
+        figure: the figure, updated in place.
+        summary: the latest summary line.
+    """
+
+    kind = "network"
+
+    def __init__(
+        self,
+        optimizer_class: type[torch.optim.Optimizer],
+        hyperparameters: Mapping[str, Any] | None = None,
+        data: DigitsData | None = None,
+        *,
+        batch_size: int = 32,
+        epochs: int = 10,
+        hidden: tuple[int, ...] = (64,),
+        baseline: Baseline | None = None,
+    ) -> None:
+        if data is None:
+            data = load_digits()
+        if not isinstance(data, DigitsData):
+            raise ValueError(f"data must be DigitsData (from load_digits); got {type(data).__name__}")
+        check_whole("batch_size", batch_size, 1, data.n_train)
+        check_whole("epochs", epochs, 1)
+        options = sorted({size for size in NETWORK_BATCH_SIZES if size < data.n_train} | {data.n_train, batch_size})
+        sliders = [options_slider("batch_size", "batch size", options, batch_size),
+                   live_controls.slider_for(Control("epochs", "epochs", "int", 1, MAX_EPOCHS), epochs)]
+        super().__init__(optimizer_class, hyperparameters, sliders, continuous_update=False, baseline=baseline)
+        self.data = data
+        self.hidden = tuple(hidden)
+        self.figure = NetworkFigure(epochs=float(max(epochs, 1)))
+        self._start()
+
+    @property
+    def run(self) -> NetworkRun | None:
+        return self._result
+
+    @property
+    def baseline_run(self) -> NetworkRun | None:
+        return self._baseline_result
+
+    def _setting(self) -> tuple[int, int]:
+        return self.sliders["batch_size"].value, self.sliders["epochs"].value
+
+    def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
+                    hyperparameters: Mapping[str, Any], setting: tuple[int, int]) -> NetworkRun:
+        batch_size, epochs = setting
+        return train_network(optimizer_class, hyperparameters, self.data, batch_size=batch_size, epochs=epochs,
+                             seed=SEED, hidden=self.hidden)
+
+    def _web_experiment(self) -> dict[str, Any] | None:
+        return None  # see the class docstring
 
     def _title(self) -> str:
         return loss_title(self.optimizer_class.__name__, self.hyperparameters(), self.sliders["batch_size"].value)
@@ -577,6 +659,39 @@ def loss_curve_explorer(
     """
     explorer = LossCurveExplorer(optimizer_class, hyperparameters, data, batch_size=batch_size,
                                  epochs=epochs, baseline=baseline)
+    if _ipython_is_running():
+        explorer.display()
+    return explorer
+
+
+def network_explorer(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None = None,
+    data: DigitsData | None = None,
+    *,
+    batch_size: int = 32,
+    epochs: int = 10,
+    hidden: tuple[int, ...] = (64,),
+    baseline: Baseline | None = None,
+) -> NetworkExplorer:
+    """Show sliders for ``optimizer_class``'s hyperparameters, the batch size and the number of
+    epochs, and the digits network's training loss and test accuracy.
+
+    Args:
+        optimizer_class: an optim_lib class with sliders (or its torch.optim twin).
+        hyperparameters: the sliders' starting values (default: the constructor's); any
+            without a slider are passed on unchanged.
+        data: the digits (default: :func:`~optim_lib.digits.load_digits`).
+        batch_size: the starting batch size.
+        epochs: the starting number of epochs (the slider goes to 30).
+        hidden: the hidden layers' widths (``(64,)``: 64–64–10).
+        baseline: ``(optimizer_class, hyperparameters)`` drawn dashed for comparison.
+
+    Returns:
+        The :class:`NetworkExplorer`, already displayed when running under IPython.
+    """
+    explorer = NetworkExplorer(optimizer_class, hyperparameters, data, batch_size=batch_size, epochs=epochs,
+                               hidden=hidden, baseline=baseline)
     if _ipython_is_running():
         explorer.display()
     return explorer

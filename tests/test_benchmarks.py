@@ -26,7 +26,7 @@ def test_slider_benchmark_prints_both_events_and_the_reference(airfoil_path):
         [sys.executable, "benchmarks/bench_sliders.py"], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert result.returncode in (0, 1), result.stderr
-    for row in ("(a) trajectory", "(b) loss curve", "reference: full re-plot"):
+    for row in ("(a) trajectory", "(b) loss curve", "(c) network", "reference: full re-plot"):
         assert row in result.stdout, result.stdout
 
 

@@ -240,3 +240,50 @@ def test_trajectory_figure_axes_do_not_jump_when_the_title_shrinks_back():
     height_after_long = figure.axes.get_position().height
     figure.update(short)
     assert figure.axes.get_position().height == height_after_long
+
+
+# --- The network's figures ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def network_runs():
+    from optim_lib.digits import load_digits
+    from optim_lib.network import train_network
+
+    data = load_digits()
+    return (train_network(Adam, {"lr": 3e-3}, data, epochs=2),
+            train_network(SGD, {"lr": 1e4}, data, epochs=2))  # diverges at once
+
+
+def test_network_plot_draws_loss_and_accuracy_with_labelled_axes(network_runs):
+    from optim_lib.plotting import plot_network_runs
+
+    good, _ = network_runs
+    loss_ax, accuracy_ax = plot_network_runs(good)
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xydata(), np.column_stack([good.train_epochs, good.train_losses]))
+    np.testing.assert_array_equal(accuracy_ax.lines[0].get_xydata(),
+                                  np.column_stack([good.test_epochs, good.test_accuracies]))
+    assert loss_ax.get_yscale() == "log"
+    assert (loss_ax.get_xlabel(), loss_ax.get_ylabel()) == ("epoch", "training loss (cross-entropy)")
+    assert (accuracy_ax.get_xlabel(), accuracy_ax.get_ylabel()) == ("epoch", "test accuracy")
+
+
+def test_network_plot_says_where_a_run_diverged(network_runs):
+    from optim_lib.plotting import plot_network_runs
+
+    _, bad = network_runs
+    loss_ax, _ = plot_network_runs(bad)
+    assert bad.diverged_at is not None
+    texts = [t.get_text() for t in loss_ax.texts]
+    assert f"diverged at step {bad.diverged_at_step} (epoch {bad.diverged_at:.2f})" in texts
+
+
+def test_network_figure_update_draws_the_runs_and_the_baseline(network_runs):
+    from optim_lib.plotting import NetworkFigure
+
+    good, bad = network_runs
+    figure = NetworkFigure(epochs=2)
+    figure.update(good, baseline=bad)
+    np.testing.assert_array_equal(figure.loss_line.get_xydata(), np.column_stack([good.train_epochs, good.train_losses]))
+    assert figure.message.startswith("baseline diverged at step")
+    assert figure.title == good.title()

@@ -393,3 +393,65 @@ def test_an_explorer_the_browser_cannot_run_says_where_it_runs():
 def test_the_notebook_output_carries_the_widget_and_the_web_version(executed_notebook):
     (output,) = outputs_with(executed_notebook, 0, "application/vnd.jupyter.widget-view+json")
     assert 'class="optim-live"' in output["data"]["text/html"]
+
+
+# --- Network explorer ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from optim_lib.digits import load_digits
+
+    return load_digits()
+
+
+def test_network_explorer_has_hyperparameter_batch_size_and_epochs_sliders(digits):
+    from optim_lib.widgets import network_explorer
+
+    assert list(network_explorer(Adam, {"lr": 3e-3}, digits, epochs=2).sliders) == [
+        "lr", "beta1", "beta2", "eps", "batch_size", "epochs"]
+
+
+def test_moving_lr_slider_retrains_the_network_and_redraws(digits):
+    from optim_lib.network import train_network
+    from optim_lib.widgets import network_explorer
+
+    explorer = network_explorer(Adam, {"lr": 3e-3}, digits, epochs=2)
+    before = explorer.figure.loss_line.get_xydata().copy()
+    explorer.sliders["lr"].value = 0.01
+    expected = train_network(Adam, {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8}, digits, epochs=2)
+    np.testing.assert_array_equal(explorer.run.train_losses, expected.train_losses)
+    np.testing.assert_array_equal(explorer.figure.accuracy_line.get_xydata(),
+                                  np.column_stack([expected.test_epochs, expected.test_accuracies]))
+    assert not np.array_equal(before, explorer.figure.loss_line.get_xydata())
+
+
+def test_network_epochs_and_batch_size_sliders_retrain_the_baseline_too(digits):
+    from optim_lib.network import train_network
+    from optim_lib.widgets import network_explorer
+
+    explorer = network_explorer(Adam, {"lr": 3e-3}, digits, epochs=2, baseline=(SGD, {"lr": 0.1}))
+    explorer.sliders["epochs"].value = 3
+    explorer.sliders["batch_size"].value = 64
+    expected = train_network(SGD, {"lr": 0.1}, digits, batch_size=64, epochs=3)
+    np.testing.assert_array_equal(explorer.baseline_run.test_accuracies, expected.test_accuracies)
+    assert explorer.run.epochs == 3 and explorer.run.batch_size == 64
+
+
+def test_a_diverging_network_run_says_so_in_the_figure(digits):
+    from optim_lib.network import train_network
+    from optim_lib.widgets import network_explorer
+
+    explorer = network_explorer(Adam, {"lr": 3e-3}, digits, epochs=2)
+    explorer.sliders["lr"].value = 10.0  # the slider's top; Adam diverges on the network from about 10
+    expected = train_network(Adam, {"lr": 10.0, "betas": (0.9, 0.999), "eps": 1e-8}, digits, epochs=2)
+    assert expected.diverged_at is not None
+    assert explorer.figure.message == f"diverged at step {expected.diverged_at_step} (epoch {expected.diverged_at:.2f})"
+
+
+def test_the_network_explorer_says_on_the_website_where_it_runs_live(digits):
+    from optim_lib.widgets import network_explorer
+
+    explorer = network_explorer(Adam, {"lr": 3e-3}, digits, epochs=1)
+    assert explorer.web_spec() is None
+    assert 'data-kind="network"' in explorer.web_html() and "live in Jupyter or Colab" in explorer.web_html()
