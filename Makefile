@@ -15,6 +15,10 @@ NPM_STAMP := node_modules/.package-lock.json
 
 # Tests and CI have no internet: use the shared copy of the airfoil data when it is there.
 # Otherwise optim_lib downloads it once (with a checksum) and caches it.
+# The chapters' learning-rate sweeps keep their numbers between builds (optim_lib/sweeps.py:
+# keyed by everything they depend on, the code included; never committed).
+export OPTIM_LIB_SWEEP_CACHE ?= $(abspath _build/.sweep_cache)
+
 SHARED_AIRFOIL := $(abspath ../shared/data/airfoil_self_noise.dat)
 ifneq ($(wildcard $(SHARED_AIRFOIL)),)
 export OPTIM_LIB_AIRFOIL ?= $(SHARED_AIRFOIL)

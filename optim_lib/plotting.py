@@ -363,6 +363,61 @@ def plot_network_runs(runs: NetworkRun | Sequence[NetworkRun], axes: Sequence[Ax
     return loss_ax, accuracy_ax
 
 
+def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None = None) -> Axes:
+    """Draw learning-rate sweeps: the metric against the learning rate (log scale), one line
+    per optimizer (the mean over seeds, with the spread over seeds shaded), the rate that
+    :func:`~optim_lib.sweeps.choose` picks ringed, and a cross at the top (or bottom, for a
+    metric where higher is better) where a run diverged.
+
+    Args:
+        results: one :class:`~optim_lib.sweeps.SweepResult` or several (same metric).
+        ax: where to draw; default a new figure.
+        log_metric: a log scale for the metric (default: for losses, not for accuracy).
+
+    Returns:
+        The Axes drawn on.
+    """
+    from matplotlib.transforms import blended_transform_factory
+
+    from .sweeps import SweepResult, choose
+
+    if isinstance(results, SweepResult):
+        results = [results]
+    results = list(results)
+    if not results or not all(isinstance(r, SweepResult) for r in results):
+        raise ValueError("results must be SweepResults (from optim_lib.sweeps); got " + repr(results)[:80])
+    if len({r.metric for r in results}) != 1:
+        raise ValueError(f"results must share one metric; got {sorted({r.metric for r in results})}")
+    metric, higher = results[0].metric, results[0].higher_is_better
+    if ax is None:
+        ax = _new_axes(LOSS_FIGSIZE)
+    edge = blended_transform_factory(ax.transData, ax.transAxes)
+    for result in results:
+        values = result.values
+        finite = ~np.isnan(values).any(axis=1)
+        mean = np.where(finite, np.nanmean(np.where(np.isnan(values), 0, values), axis=1), np.nan)
+        (line,) = ax.plot(result.learning_rates, mean, marker="o", markersize=3, linewidth=1.8, label=result.label)
+        if values.shape[1] > 1:
+            ax.fill_between(result.learning_rates, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
+                            where=finite, color=line.get_color(), alpha=0.15, linewidth=0)
+        diverged = result.learning_rates[~finite]
+        ax.plot(diverged, np.full(len(diverged), 0.02 if higher else 0.98), linestyle="none", marker="x",
+                color=line.get_color(), transform=edge, clip_on=False)
+        chosen = choose(result)
+        index = list(result.learning_rates).index(chosen)
+        if finite[index]:
+            ax.plot([chosen], [mean[index]], marker="o", markersize=9, markerfacecolor="none",
+                    markeredgecolor=line.get_color(), linestyle="none")
+    ax.set_xscale("log")
+    if log_metric if log_metric is not None else not higher:
+        ax.set_yscale("log")
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
 # --- Figures for live updates ---------------------------------------------------------------
 
 

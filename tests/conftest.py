@@ -4,6 +4,7 @@ the file named by $OPTIM_LIB_AIRFOIL; the project never commits it."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # instead of trying to download (CI has no internet).
     if not os.environ.get("OPTIM_LIB_AIRFOIL") and SHARED_AIRFOIL.is_file():
         os.environ["OPTIM_LIB_AIRFOIL"] = str(SHARED_AIRFOIL)
+    # The chapters' learning-rate sweeps run twice in a test session (nbval, then the book
+    # build): keep their numbers for the session (optim_lib.sweeps; keyed by the code too).
+    if not os.environ.get("OPTIM_LIB_SWEEP_CACHE"):
+        os.environ["OPTIM_LIB_SWEEP_CACHE"] = tempfile.mkdtemp(prefix="optim-sweeps-")
 
 
 def airfoil_file() -> Path:
