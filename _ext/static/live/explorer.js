@@ -129,6 +129,7 @@
       workerReady = true;
       window.optimLive.readyMs = performance.now() - t0;
       window.optimLive.pythonMs = message.ms;
+      window.optimLive.phases = message.phases;
       for (const explorer of explorers.values()) {
         setEnabled(explorer, true);
         setStatus(explorer, TEXT.live, "live");
