@@ -73,6 +73,10 @@ EQUATION_PAGES: dict[str, str] = {
     "adamax-m": "12_adam_descendants",
     "adamax-u": "12_adam_descendants",
     "adamax-x": "12_adam_descendants",
+    "lion-decay": "14_lion",
+    "lion-c": "14_lion",
+    "lion-update": "14_lion",
+    "lion-m": "14_lion",
 }
 """The chapter (notebook name, without ``.ipynb``) whose numbered equation each tag names.
 A test checks it against the chapters: every rule's tags are here, and each chapter defines

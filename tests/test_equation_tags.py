@@ -44,6 +44,7 @@ IMPLEMENTS: dict[str, list[tuple[Callable, list[str]]]] = {
                         "radam-x", "radam-sgd"]),
         (adamax_update, ["adamax-g", "adamax-m", "adamax-u", "adamax-x"]),
     ],
+    "14_lion": [(lion_update, ["lion-decay", "lion-c", "lion-update", "lion-m"])],
 }
 """Chapter → (the rule it shows, the chapter's equation labels that rule computes)."""
 
@@ -51,7 +52,6 @@ AWAITING_CHAPTER: dict[Callable, str] = {
     adafactor_update: "adafactor",
     muon_update: "muon",
     newton_schulz: "muon",
-    lion_update: "lion",
     adamw_schedule_free_update: "sf",
     schedule_free_x: "sf",
     schedule_free_y: "sf",
