@@ -37,17 +37,21 @@ IMPLEMENTS: dict[str, list[tuple[Callable, list[str]]]] = {
                                        "adadelta-x"])],
     "07_adam": [(adam_update, ["adam-g", "adam-m", "adam-v", "adam-hat", "adam-amsgrad", "adam-x"])],
     "08_adamw": [(adamw_update, ["adamw-g", "adamw-moments", "adamw-hat", "adamw-x"])],
+    "12_adam_descendants": [
+        (nadam_update, ["nadam-g", "nadam-decay", "nadam-mu", "nadam-mu-product", "nadam-m", "nadam-v", "nadam-hat",
+                        "nadam-x"]),
+        (radam_update, ["radam-g", "radam-decay", "radam-m", "radam-v", "radam-hat", "radam-rho", "radam-r", "radam-l",
+                        "radam-x", "radam-sgd"]),
+        (adamax_update, ["adamax-g", "adamax-m", "adamax-u", "adamax-x"]),
+    ],
+    "14_lion": [(lion_update, ["lion-decay", "lion-c", "lion-update", "lion-m"])],
 }
 """Chapter → (the rule it shows, the chapter's equation labels that rule computes)."""
 
 AWAITING_CHAPTER: dict[Callable, str] = {
-    nadam_update: "nadam",
-    radam_update: "radam",
-    adamax_update: "adamax",
     adafactor_update: "adafactor",
     muon_update: "muon",
     newton_schulz: "muon",
-    lion_update: "lion",
     adamw_schedule_free_update: "sf",
     schedule_free_x: "sf",
     schedule_free_y: "sf",

@@ -36,7 +36,8 @@ The package. :mod:`.checking` holds the machinery (:class:`Exercise`, :class:`Mi
 trials, the messages) and the building blocks the families share; each algorithm family has
 a module of its own with its references, its catalogue of mistakes, its starter code and its
 ``EXERCISES``: :mod:`.sgd` (gradient descent, momentum, Nesterov), :mod:`.adagrad`,
-:mod:`.rmsprop`, :mod:`.adadelta` and :mod:`.adam` (Adam, AdamW). To add a family, write its
+:mod:`.rmsprop`, :mod:`.adadelta`, :mod:`.adam` (Adam, AdamW), :mod:`.adam_descendants` (NAdam,
+RAdam, Adamax) and :mod:`.lion`. To add a family, write its
 module the same way and import it here into :data:`FAMILIES`.
 """
 
@@ -45,12 +46,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import adadelta, adagrad, adam, rmsprop, sgd
+from . import adadelta, adagrad, adam, adam_descendants, lion, rmsprop, sgd
 from .checking import ATOL, RTOL, CheckResult, Exercise, Mistake, Range, check_exercise
 
 __all__ = ["check_update", "CheckResult", "EXERCISES", "Exercise", "Mistake", "Range", "RTOL", "ATOL"]
 
-FAMILIES = (sgd, adagrad, rmsprop, adadelta, adam)
+FAMILIES = (sgd, adagrad, rmsprop, adadelta, adam, adam_descendants, lion)
 """The algorithm families' modules, in the chapters' order; each lists its exercises in its
 own ``EXERCISES`` tuple."""
 
@@ -68,17 +69,18 @@ def _by_name(exercises: Iterable[Exercise]) -> dict[str, Exercise]:
 
 EXERCISES: dict[str, Exercise] = _by_name(exercise for family in FAMILIES for exercise in family.EXERCISES)
 """The exercises by name: ``sgd``, ``momentum``, ``nesterov``, ``adagrad``, ``rmsprop``,
-``adadelta``, ``adam``, ``adamw``."""
+``adadelta``, ``adam``, ``adamw``, ``nadam``, ``radam``, ``adamax``, ``lion``."""
 
 
 def check_update(
-    update: Callable[..., Any], algorithm: str, *, trials: int = 5, steps: int = 6, seed: int = 0
+    update: Callable[..., Any], algorithm: str, *, trials: int = 5, steps: int | None = None, seed: int = 0
 ) -> CheckResult:
     """Check ``update(p, g, state, **hyperparameters) -> (new_p, new_state)`` against
     optim_lib's rule for ``algorithm`` (a key of :data:`EXERCISES`).
 
     Runs ``trials`` random trials (seeded, so every run checks the same cases) of ``steps``
-    steps each and compares ``p`` and the exercise's state variables after every step.
+    steps each (default: the exercise's own, 6 for all but RAdam's 10) and compares ``p``
+    and the exercise's state variables after every step.
     Never raises for a wrong answer: a wrong number, an exception, a wrong return
     structure, a wrong shape, NaN or an input changed in place all come back as a failed
     :class:`CheckResult` whose message says what happened, where, and what to try.

@@ -92,6 +92,11 @@ class Exercise:
         variable_hints: a general hint per compared variable (and ``"p"``).
         nan_hint: what NaN, inf or a ZeroDivisionError usually means here.
         skeleton: starter code for the learner.
+        scalar_keys: the state variables that are single numbers, not arrays of ``p``'s
+            shape (the step count ``t``; NAdam's product of momentum coefficients).
+        steps: how many steps a trial takes unless :func:`check_exercise` is told
+            otherwise (RAdam takes its first rectified step only at step 6, so its
+            exercise checks more steps).
     """
 
     name: str
@@ -106,6 +111,8 @@ class Exercise:
     variable_hints: Mapping[str, str]
     nan_hint: str
     skeleton: str
+    scalar_keys: tuple[str, ...] = ("t",)
+    steps: int = 6
 
     @property
     def compared(self) -> tuple[str, ...]:
@@ -448,9 +455,10 @@ def _parse_returned(
             return _Problem(
                 step, f"{name} you returned is not a number or an array of numbers: it is {_describe_type(value)}."
             )
-        expected_shape = () if key == "t" else shape
+        scalar = key in exercise.scalar_keys
+        expected_shape = () if scalar else shape
         if array.shape != expected_shape:
-            what = "a single number" if key == "t" else f"shape {expected_shape}, the shape of p"
+            what = "a single number" if scalar else f"shape {expected_shape}, the shape of p"
             return _Problem(
                 step, f"{name} you returned has shape {array.shape}, but it should have {what}.",
                 "every operation here is entry by entry: look for a sum, a mean, an indexing or a "
@@ -557,18 +565,21 @@ def _problem_result(exercise: Exercise, trial: _Trial, trials: int, problem: _Pr
 
 
 def check_exercise(
-    update: Callable[..., Any], exercise: Exercise, *, trials: int = 5, steps: int = 6, seed: int = 0
+    update: Callable[..., Any], exercise: Exercise, *, trials: int = 5, steps: int | None = None, seed: int = 0
 ) -> CheckResult:
     """Check ``update(p, g, state, **hyperparameters) -> (new_p, new_state)`` against
     ``exercise``'s reference: the work of :func:`optim_lib.exercises.check_update`, which
     finds the exercise by its name (and is what a notebook calls).
 
     Runs ``trials`` random trials (seeded, so every run checks the same cases) of ``steps``
-    steps each and compares ``p`` and the exercise's state variables after every step.
-    Never raises for a wrong answer: a wrong number, an exception, a wrong return
-    structure, a wrong shape, NaN or an input changed in place all come back as a failed
-    :class:`CheckResult` whose message says what happened, where, and what to try.
+    steps each (default: the exercise's ``steps``) and compares ``p`` and the exercise's
+    state variables after every step. Never raises for a wrong answer: a wrong number, an
+    exception, a wrong return structure, a wrong shape, NaN or an input changed in place all
+    come back as a failed :class:`CheckResult` whose message says what happened, where, and
+    what to try.
     """
+    if steps is None:
+        steps = exercise.steps
     check_whole("trials", trials, 1)
     check_whole("steps", steps, 1)
     if not callable(update):
