@@ -62,7 +62,8 @@ CONTROLS: dict[type[torch.optim.Optimizer], tuple[Control, ...]] = {
     Adadelta: (LR, Control("rho", "ρ", "linear", 0.0, 0.999, 0.001), EPS),
     Adam: (LR, BETA1, BETA2, EPS),
     AdamW: (LR, BETA1, BETA2, EPS, Control("weight_decay", "λ (weight decay)", "linear", 0.0, 1.0, 0.01)),
-    NAdam: (LR, BETA1, BETA2, EPS, Control("momentum_decay", "ψ (momentum decay)", "log", 1e-4, 0.1, 0.25)),
+    # psi up to 1e3: at torch's 0.004 mu_t needs thousands of steps to approach beta1.
+    NAdam: (LR, BETA1, BETA2, EPS, Control("momentum_decay", "ψ (momentum decay)", "log", 1e-4, 1e3, 0.25)),
     # Below beta2 of about 0.6, RAdam's rho_inf is at most 5 and it never rectifies.
     RAdam: (LR, BETA1, Control("beta2", "β₂", "linear", 0.5, 0.9999, 0.0001), EPS),
     Adamax: (LR, BETA1, BETA2, EPS),
