@@ -91,3 +91,60 @@ def best_learning_rate(
     if best is None:
         raise ValueError(f"every learning rate in grid diverged on {landscape.name!r} within {steps} steps")
     return best
+
+
+# --- What an optimizer keeps: the bytes of its state ------------------------------------------
+
+
+def state_bytes(optimizer: torch.optim.Optimizer) -> int:
+    """The bytes held in the tensors of ``optimizer.state_dict()["state"]``: every
+    per-parameter buffer (``exp_avg``, ``row_var``, ``momentum_buffer``, ...) and torch's
+    one-element ``step`` tensors, however deeply nested in lists or dicts. Plain Python
+    numbers in the state (optim_lib keeps its step count ``t`` as an ``int``) are not
+    tensors and are not counted: a handful of bytes per parameter tensor, not per entry."""
+
+    def size(value: Any) -> int:
+        if isinstance(value, torch.Tensor):
+            return value.numel() * value.element_size()
+        if isinstance(value, Mapping):
+            return sum(size(v) for v in value.values())
+        if isinstance(value, (list, tuple)):
+            return sum(size(v) for v in value)
+        return 0
+
+    return size(optimizer.state_dict()["state"])
+
+
+def state_bytes_per_parameter(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None,
+    parameters: Sequence[torch.Tensor] | torch.nn.Module,
+    *,
+    seed: int = 0,
+) -> float:
+    """Bytes of optimizer state per trained number: :func:`state_bytes` after one step,
+    divided by the number of entries of ``parameters``.
+
+    The optimizer is built on copies of ``parameters`` (the caller's tensors, or a module's
+    ``parameters()``, are left as they are), each given a seeded random gradient, and takes
+    one step, since torch creates most state at the first step. Optimizers with a
+    ``train()``/``eval()`` pair step in train mode.
+
+    Raises:
+        ValueError: ``parameters`` holds no tensor, or no entry.
+    """
+    tensors = list(parameters.parameters() if isinstance(parameters, torch.nn.Module) else parameters)
+    if not tensors or not all(isinstance(p, torch.Tensor) for p in tensors):
+        raise ValueError(f"parameters must be tensors or a torch.nn.Module; got {parameters!r}"[:200])
+    count = sum(p.numel() for p in tensors)
+    if count == 0:
+        raise ValueError("parameters must hold at least one entry; got only empty tensors")
+    generator = torch.Generator().manual_seed(seed)
+    copies = [p.detach().clone().requires_grad_(True) for p in tensors]
+    for p in copies:
+        p.grad = torch.randn(p.shape, generator=generator, dtype=p.dtype)
+    optimizer = optimizer_class(copies, **dict(hyperparameters or {}))
+    if has_modes(optimizer):
+        optimizer.train()
+    optimizer.step()
+    return state_bytes(optimizer) / count
