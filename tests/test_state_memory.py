@@ -84,3 +84,18 @@ def test_no_parameters_is_refused():
         state_bytes_per_parameter(torch.optim.Adam, {}, [])
     with pytest.raises(ValueError, match="at least one entry"):
         state_bytes_per_parameter(torch.optim.Adam, {}, [torch.zeros(0)])
+
+
+def test_the_memory_table_has_every_course_optimizer_with_hand_counted_rows():
+    from optim_lib.compare import format_memory_table, memory_table
+
+    rows = memory_table({"small": _parameters()})
+    by_name = {row["optimizer"]: row for row in rows}
+    assert len(rows) == 15 and list(by_name)[0] == "SGD" and list(by_name)[-1] == "schedule-free AdamW"
+    assert by_name["Adam"]["small: torch"] == pytest.approx((2 * STEP + 2 * 4 * ENTRIES) / ENTRIES)
+    assert by_name["Adafactor"]["small: optim_lib"] == pytest.approx((4 * (3 + 4) + 4 * 5) / ENTRIES)
+    # Muon's momentum on the matrix (12 entries); AdamW's step, exp_avg and exp_avg_sq on the vector (5)
+    assert by_name["Muon (matrices) + AdamW (vectors)"]["small: torch"] == pytest.approx((4 * 12 + STEP + 8 * 5) / ENTRIES)
+    assert by_name["Lion"]["small: torch"] is None and by_name["Lion"]["small: optim_lib"] == pytest.approx(4.0)
+    text = format_memory_table(rows)
+    assert "Lion" in text and "—" in text and text.count("\n") == 15
