@@ -398,7 +398,8 @@ def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None
         mean = np.where(finite, np.nanmean(np.where(np.isnan(values), 0, values), axis=1), np.nan)
         (line,) = ax.plot(result.learning_rates, mean, marker="o", markersize=3, linewidth=1.8, label=result.label)
         if values.shape[1] > 1:
-            ax.fill_between(result.learning_rates, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
+            spread = np.where(finite[:, None], values, 0.0)  # shaded only where finite: no all-NaN rows
+            ax.fill_between(result.learning_rates, spread.min(axis=1), spread.max(axis=1),
                             where=finite, color=line.get_color(), alpha=0.15, linewidth=0)
         diverged = result.learning_rates[~finite]
         ax.plot(diverged, np.full(len(diverged), 0.02 if higher else 0.98), linestyle="none", marker="x",

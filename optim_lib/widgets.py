@@ -713,6 +713,12 @@ CONTROLS[Muon] = (
 )
 """Muon's sliders (its 2-D explorer is the matrix experiment: Muon takes matrices only)."""
 
+from .optimizers import MuonWithAdamW  # noqa: E402
+
+CONTROLS[MuonWithAdamW] = CONTROLS[Muon]
+"""Muon's sliders; the AdamW groups follow ``lr`` and ``weight_decay`` (their own values, if
+given as ``adamw_lr`` / ``adamw_weight_decay``, stay fixed)."""
+
 MATRIX_BATCH_SIZES = (4, 8, 16, 32, 64, 128, 256)
 """The matrix experiment's batch sizes."""
 

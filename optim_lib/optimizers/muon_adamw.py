@@ -2,8 +2,8 @@
 parameter, in one ``torch.optim.Optimizer`` with two kinds of param group.
 
 Muon orthogonalizes matrices, so it cannot step a bias (a vector); and its authors keep the
-input embedding and the output layer on AdamW too (Jordan et al. 2024; Liu et al. 2025 do the
-same for the embedding and the output head). A training script therefore runs two
+embeddings and the classifier head on AdamW too (Jordan et al. 2024, and the README of
+Keller Jordan's Muon repository). A training script therefore runs two
 optimizers on one network. This class does that with param groups, as Keller Jordan's own
 ``MuonWithAuxAdam`` does: each group says ``use_muon=True`` (the rule
 :func:`~optim_lib.rules.muon.muon_update`, Muon's hyperparameters) or ``use_muon=False``
@@ -47,7 +47,7 @@ def split_for_muon(params: Iterable[torch.Tensor], muon_for: str = "hidden") -> 
 
 
 class MuonWithAdamW(RuleOptimizer):
-    """Muon on the hidden weight matrices, AdamW on the rest: one optimizer, two rules.
+    r"""Muon on the hidden weight matrices, AdamW on the rest: one optimizer, two rules.
 
     ``params`` is either a list of tensors, split by :func:`split_for_muon` (``muon_for``),
     or a list of param groups, each with ``use_muon`` set to ``True`` or ``False``, as in
@@ -61,8 +61,11 @@ class MuonWithAdamW(RuleOptimizer):
     takes ``lr``, ``betas``, ``eps`` and ``weight_decay``, whose defaults are the
     ``adamw_`` arguments. ``adamw_lr`` and ``adamw_weight_decay`` default to ``lr`` and
     ``weight_decay``: one learning rate and one decay for both rules, which is what Liu et
-    al.'s ``adjust_lr_fn="match_rms_adamw"`` (the default here) is for: it scales Muon's
-    step to the root mean square of a typical AdamW step, 0.2 to 0.4 (their Section 2.2).
+    al.'s ``adjust_lr_fn="match_rms_adamw"`` (the default here, unlike torch's Muon) is
+    for: it scales Muon's step, :math:`0.2\,\eta\sqrt{\max(n, m)}` times an update whose
+    singular values are about 1, so that its root mean square is about :math:`0.2\,\eta`,
+    and torch's documentation says that Muon can then reuse AdamW's learning rate and
+    weight decay.
 
     The numbers are those of ``torch.optim.Muon`` on the Muon groups and ``torch.optim.AdamW``
     on the others, with the same hyperparameters (tests/test_muon_adamw.py), up to Muon's
