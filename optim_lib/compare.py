@@ -214,9 +214,11 @@ def format_memory_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """:func:`memory_table`'s rows as a text table, bytes per parameter to 3 digits
     ("—" where torch has no such class)."""
     columns = [key for key in rows[0] if key != "optimizer"]
-    width = max(len(row["optimizer"]) for row in rows)
-    lines = [f"{'bytes of state per parameter':{width}s}  " + "  ".join(f"{c:>18s}" for c in columns)]
+    header = "bytes of state per parameter"
+    width = max(len(header), *(len(row["optimizer"]) for row in rows))
+    widths = [max(len(c), 6) for c in columns]
+    lines = [f"{header:{width}s}  " + "  ".join(f"{c:>{w}s}" for c, w in zip(columns, widths))]
     for row in rows:
         cells = ["—" if row[c] is None else f"{row[c]:.3g}" for c in columns]
-        lines.append(f"{row['optimizer']:{width}s}  " + "  ".join(f"{cell:>18s}" for cell in cells))
+        lines.append(f"{row['optimizer']:{width}s}  " + "  ".join(f"{cell:>{w}s}" for cell, w in zip(cells, widths)))
     return "\n".join(lines)
