@@ -398,7 +398,8 @@ def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None
         mean = np.where(finite, np.nanmean(np.where(np.isnan(values), 0, values), axis=1), np.nan)
         (line,) = ax.plot(result.learning_rates, mean, marker="o", markersize=3, linewidth=1.8, label=result.label)
         if values.shape[1] > 1:
-            ax.fill_between(result.learning_rates, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
+            spread = np.where(finite[:, None], values, 0.0)  # shaded only where finite: no all-NaN rows
+            ax.fill_between(result.learning_rates, spread.min(axis=1), spread.max(axis=1),
                             where=finite, color=line.get_color(), alpha=0.15, linewidth=0)
         diverged = result.learning_rates[~finite]
         ax.plot(diverged, np.full(len(diverged), 0.02 if higher else 0.98), linestyle="none", marker="x",
@@ -779,6 +780,218 @@ class NetworkFigure(_BlitFigure):
             self.baseline_line.set_label(_baseline_label(baseline.optimizer, baseline.hyperparameters))
             self._set_legend([self.loss_line, self.baseline_line])
             message = _with_baseline_message(message, network_message(baseline, top))
+        self._message.set_text(_wrap_message(message))
+        self._set_title(run.title())
+        self._redraw()
+
+
+# --- The matrix experiment (Muon's chapter) ---------------------------------------------------
+# Imported here, not at the top, so that this section can be read (and merged) on its own.
+
+from .matrix import MatrixRun  # noqa: E402
+
+MATRIX_LOSS_YLIM = (1e-7, 1e3)
+"""The matrix experiment's loss axis (log scale): above the start (63 for the default
+32 x 32 problem) down to below the best the course's runs reach in 200 steps."""
+SINGULAR_VALUE_YLIM = (1e-5, 2.0)
+"""The singular values of an update divided by its largest (log scale)."""
+MATRIX_FIGSIZE = (8.0, 3.4)
+
+
+def _check_matrix_run(value: Any, name: str) -> MatrixRun:
+    if not isinstance(value, MatrixRun):
+        raise ValueError(f"{name} must be a MatrixRun (from optim_lib.matrix.train_matrix); got {type(value).__name__}")
+    return value
+
+
+def shown_step(run: MatrixRun) -> int:
+    """The step whose update the singular-value panel shows by default: the middle one."""
+    return max(1, run.steps // 2)
+
+
+def relative_singular_values(run: MatrixRun, step: int) -> np.ndarray:
+    """The singular values of the update of ``step`` (1 to ``run.steps``), divided by the
+    largest; empty where the run has no such step (it diverged before) or none recorded."""
+    if not 1 <= step <= len(run.singular_values):
+        return np.empty(0)
+    values = run.singular_values[step - 1]
+    return values / values[0] if len(values) and values[0] > 0 else np.empty(0)
+
+
+def _matrix_axes(loss_ax: Axes, spectrum_ax: Axes, steps: int, size: int, step: int) -> None:
+    loss_ax.set_yscale("log")
+    loss_ax.set_ylim(*MATRIX_LOSS_YLIM)
+    loss_ax.set_xlim(0, steps)
+    loss_ax.set_xlabel("step")
+    loss_ax.set_ylabel("loss L(W)")
+    spectrum_ax.set_yscale("log")
+    spectrum_ax.set_ylim(*SINGULAR_VALUE_YLIM)
+    spectrum_ax.set_xlim(0.5, size + 0.5)
+    spectrum_ax.set_xlabel("singular value number (largest first)")
+    spectrum_ax.set_ylabel(f"update at step {step}, ÷ largest")
+    for ax in (loss_ax, spectrum_ax):
+        ax.grid(alpha=0.3, which="both")
+        ax.set_autoscale_on(False)
+
+
+def plot_matrix_runs(runs: MatrixRun | Sequence[MatrixRun], axes: Sequence[Axes] | None = None,
+                     labels: Sequence[str] | None = None, *, step: int | None = None) -> tuple[Axes, Axes]:
+    """Draw matrix-experiment runs: the loss at every step (left, log scale) and the singular
+    values of one step's update, each divided by the largest (right, log scale).
+
+    Args:
+        runs: from :func:`~optim_lib.matrix.train_matrix`.
+        axes: the two Axes to draw on; default a new figure.
+        labels: one legend entry per run; default the optimizer and its hyperparameters.
+        step: whose update the right panel shows; default the middle step of the first run.
+
+    Returns:
+        The two Axes. A diverged run stops where it blew up, and the left axes say so.
+    """
+    if isinstance(runs, MatrixRun):
+        runs = [runs]
+    runs = [_check_matrix_run(run, "each run") for run in runs]
+    if not runs:
+        raise ValueError("runs must hold at least one MatrixRun; got none")
+    if labels is None:
+        labels = [describe_run(run.optimizer, run.hyperparameters) for run in runs]
+    elif isinstance(labels, str) or len(labels) != len(runs):
+        raise ValueError(f"labels must be a list of {len(runs)} strings, one per run; got {labels!r}")
+    step = shown_step(runs[0]) if step is None else step
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=MATRIX_FIGSIZE, layout="constrained")
+    loss_ax, spectrum_ax = axes
+    messages = []
+    for run, label in zip(runs, labels):
+        steps = np.arange(len(run.losses))
+        (line,) = loss_ax.plot(*_finite_points(steps, run.losses), label=label, linewidth=2.0)
+        values = relative_singular_values(run, step)
+        spectrum_ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, linewidth=1.5,
+                         color=line.get_color(), label=label)
+        if run.diverged_at is not None:
+            messages.append(f"{label}: diverged at step {run.diverged_at}" if len(runs) > 1 else run.summary())
+    size = max(min(run.weights.shape) if run.weights is not None else 1 for run in runs)
+    _matrix_axes(loss_ax, spectrum_ax, max(run.steps for run in runs), size, step)
+    spectrum_ax.legend(loc="lower left", fontsize="small")
+    _loss_message_text(loss_ax, animated=False).set_text(_wrap_message("\n".join(messages)))
+    return loss_ax, spectrum_ax
+
+
+def newton_schulz_map(sigma: np.ndarray, coefficients: tuple[float, float, float], steps: int) -> np.ndarray:
+    """:math:`\\phi^{k}(\\sigma)`: ``steps`` applications of :math:`\\phi(\\sigma) = a\\sigma +
+    b\\sigma^3 + c\\sigma^5` to each singular value, which is what ``steps`` Newton–Schulz
+    iterations do to a matrix whose singular values (after the division by its norm) are
+    ``sigma``."""
+    a, b, c = coefficients
+    out = np.asarray(sigma, dtype=float)
+    for _ in range(steps):
+        out = a * out + b * out**3 + c * out**5
+    return out
+
+
+def plot_newton_schulz(coefficients: Mapping[str, tuple[float, float, float]], *, steps: int = 5,
+                       sample: np.ndarray | None = None, ax: Axes | None = None) -> Axes:
+    """Draw what ``steps`` Newton–Schulz iterations do to a singular value :math:`\\sigma`
+    in :math:`(0, 1]` (:func:`newton_schulz_map`), one curve per named set of coefficients
+    :math:`(a, b, c)`; the target, 1, dashed.
+
+    ``sample``: a matrix whose singular values are drawn as points, input (divided by the
+    Frobenius norm, as the iteration does first) against output of optim_lib's own
+    :func:`~optim_lib.rules.muon.newton_schulz` with the first coefficients: they fall on
+    that curve.
+    """
+    from .rules.muon import newton_schulz
+
+    if not coefficients:
+        raise ValueError("coefficients must name at least one (a, b, c)")
+    if ax is None:
+        ax = _new_axes(LOSS_FIGSIZE)
+    sigma = np.logspace(-4, 0, 400)
+    for name, abc in coefficients.items():
+        ax.plot(sigma, newton_schulz_map(sigma, abc, steps), linewidth=2.0, label=name)
+    if sample is not None:
+        G = np.asarray(sample, dtype=float)
+        a, b, c = next(iter(coefficients.values()))
+        U, before, Vt = np.linalg.svd(G / np.linalg.norm(G), full_matrices=False)
+        O = newton_schulz(G, a=a, b=b, c=c, steps=steps, eps=1e-7)
+        # The output keeps G's singular vectors: read each output value along its input's
+        # own pair (sorting the outputs would mix them up, as the map is not monotone).
+        after = np.einsum("ik,ij,jk->k", U, O, Vt.T)
+        ax.plot(before, after, linestyle="none", marker="o", markersize=4, color="black",
+                label="a matrix's singular values")
+    ax.axhline(1.0, color=BASELINE_COLOR, linestyle="--", linewidth=1.0)
+    ax.set_xscale("log")
+    ax.set_xlim(sigma[0], 1.0)
+    ax.set_ylim(0.0, 1.4)
+    ax.set_xlabel("singular value σ of G / ‖G‖_F")
+    ax.set_ylabel(f"after {steps} iterations")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+class MatrixFigure(_BlitFigure):
+    """The matrix experiment's two panels (loss; singular values of one step's update),
+    drawn once, on which :meth:`update` redraws the runs.
+
+    Attributes for inspection: ``loss_line``, ``spectrum_line`` and their ``baseline_``
+    twins, ``axes`` (the loss panel), ``spectrum_axes``, :attr:`message` and :attr:`title`.
+    """
+
+    def __init__(self, *, steps: int = 200, size: int = 32, step: int | None = None,
+                 figsize: tuple[float, float] = MATRIX_FIGSIZE, dpi: float = DPI) -> None:
+        super().__init__(figsize, dpi)
+        self.step = max(1, steps // 2) if step is None else step
+        grid = self.figure.add_gridspec(1, 2)
+        self.axes.set_subplotspec(grid[0])
+        self.spectrum_axes = self.figure.add_subplot(grid[1])
+        self._title.set_text("")
+        self._title = self.figure.suptitle(" \n ", fontsize="medium", animated=True)
+        _matrix_axes(self.axes, self.spectrum_axes, steps, size, self.step)
+        self.baseline_line = _loss_line(self.axes, baseline=True, animated=True)
+        self.loss_line = _loss_line(self.axes, baseline=False, animated=True)
+        self.baseline_spectrum_line = _loss_line(self.spectrum_axes, baseline=True, animated=True)
+        self.spectrum_line = _loss_line(self.spectrum_axes, baseline=False, animated=True)
+        for line in (self.spectrum_line, self.baseline_spectrum_line):
+            line.set_marker("o")
+            line.set_markersize(3)
+        self._message = _loss_message_text(self.axes, animated=True)
+        self._cache_background()
+
+    def _animated_artists(self) -> list[Any]:
+        return [self.baseline_line, self.loss_line, self.baseline_spectrum_line, self.spectrum_line,
+                self._message, self._title]
+
+    def _data_lines(self) -> list[Line2D]:
+        return [self.loss_line, self.baseline_line, self.spectrum_line, self.baseline_spectrum_line]
+
+    def _web_lines(self) -> dict[str, Line2D]:
+        return {"path": self.loss_line, "baseline": self.baseline_line}
+
+    def _draw_run(self, run: MatrixRun, loss_line: Line2D, spectrum_line: Line2D) -> None:
+        loss_line.set_data(*_finite_points(np.arange(len(run.losses)), run.losses))
+        values = relative_singular_values(run, self.step)
+        spectrum_line.set_data(np.arange(1, len(values) + 1), values)
+
+    def update(self, run: MatrixRun, baseline: MatrixRun | None = None) -> None:
+        """Show ``run`` (and ``baseline``, dashed) in place of the last runs."""
+        _check_matrix_run(run, "run")
+        self._draw_run(run, self.loss_line, self.spectrum_line)
+        self.loss_line.set_label(run.optimizer)
+        message = run.summary() if run.diverged_at is not None else ""
+        if baseline is None:
+            for line in (self.baseline_line, self.baseline_spectrum_line):
+                line.set_data([], [])
+            self._set_legend([self.loss_line])
+        else:
+            _check_matrix_run(baseline, "baseline")
+            self._draw_run(baseline, self.baseline_line, self.baseline_spectrum_line)
+            self.baseline_line.set_label(_baseline_label(baseline.optimizer, baseline.hyperparameters))
+            self._set_legend([self.loss_line, self.baseline_line])
+            baseline_message = baseline.summary() if baseline.diverged_at is not None else ""
+            message = _with_baseline_message(message, baseline_message)
         self._message.set_text(_wrap_message(message))
         self._set_title(run.title())
         self._redraw()

@@ -77,6 +77,23 @@ EQUATION_PAGES: dict[str, str] = {
     "lion-c": "14_lion",
     "lion-update": "14_lion",
     "lion-m": "14_lion",
+    "adafactor-beta2": "13_adafactor",
+    "adafactor-rho": "13_adafactor",
+    "adafactor-alpha": "13_adafactor",
+    "adafactor-decay": "13_adafactor",
+    "adafactor-v": "13_adafactor",
+    "adafactor-r": "13_adafactor",
+    "adafactor-c": "13_adafactor",
+    "adafactor-v-hat": "13_adafactor",
+    "adafactor-u": "13_adafactor",
+    "adafactor-x": "13_adafactor",
+    "muon-b": "15_muon",
+    "muon-nesterov": "15_muon",
+    "muon-ns-normalize": "15_muon",
+    "muon-ns": "15_muon",
+    "muon-lr": "15_muon",
+    "muon-decay": "15_muon",
+    "muon-x": "15_muon",
 }
 """The chapter (notebook name, without ``.ipynb``) whose numbered equation each tag names.
 A test checks it against the chapters: every rule's tags are here, and each chapter defines

@@ -696,3 +696,137 @@ def network_explorer(
     if _ipython_is_running():
         explorer.display()
     return explorer
+
+
+# --- The matrix experiment (Muon's chapter) ---------------------------------------------------
+# Imported here, not at the top, so that this section can be read (and merged) on its own.
+
+from .matrix import MatrixProblem, MatrixRun, SCHEDULES, matrix_problem, train_matrix  # noqa: E402
+from .optimizers import Muon  # noqa: E402
+from .plotting import MatrixFigure  # noqa: E402
+
+CONTROLS[Muon] = (
+    LR,
+    Control("momentum", "μ (momentum)", "linear", 0.0, 0.99, 0.01),
+    Control("nesterov", "Nesterov", "checkbox"),
+    Control("ns_steps", "k (Newton–Schulz steps)", "int", 0, 10, 1),
+    Control("weight_decay", "λ (weight decay)", "linear", 0.0, 1.0, 0.01),
+)
+"""Muon's sliders (its 2-D explorer is the matrix experiment: Muon takes matrices only)."""
+
+from .optimizers import MuonWithAdamW  # noqa: E402
+
+CONTROLS[MuonWithAdamW] = CONTROLS[Muon]
+"""Muon's sliders; the AdamW groups follow ``lr`` and ``weight_decay`` (their own values, if
+given as ``adamw_lr`` / ``adamw_weight_decay``, stay fixed)."""
+
+MATRIX_BATCH_SIZES = (4, 8, 16, 32, 64, 128, 256)
+"""The matrix experiment's batch sizes."""
+
+
+class MatrixExplorer(_Explorer):
+    """Sliders for an optimizer's hyperparameters, the batch size and the learning-rate
+    schedule, wired to :func:`~optim_lib.matrix.train_matrix` and a
+    :class:`~optim_lib.plotting.MatrixFigure` (the loss, and the singular values of the
+    middle step's update).
+
+    The website cannot run this one (the experiment needs NumPy's matrix products and SVD,
+    which the reader's browser lacks): there the figure shows the default setting, with a
+    note that the sliders run live in Jupyter or Colab.
+
+    Attributes:
+        sliders: name → widget: the hyperparameters, ``batch_size`` and ``schedule``.
+        run: the latest :class:`~optim_lib.matrix.MatrixRun` (``None`` while the sliders
+            hold values the optimizer refuses; ``error`` then says why).
+        baseline_run: the baseline's run at the current batch size and schedule, if any.
+        figure: the figure, updated in place.
+        summary: the latest summary line.
+    """
+
+    kind = "matrix"
+
+    def __init__(
+        self,
+        optimizer_class: type[torch.optim.Optimizer],
+        hyperparameters: Mapping[str, Any] | None = None,
+        problem: MatrixProblem | None = None,
+        *,
+        steps: int = 200,
+        batch_size: int = 32,
+        schedule: str = "linear",
+        baseline: Baseline | None = None,
+    ) -> None:
+        problem = matrix_problem() if problem is None else problem
+        if not isinstance(problem, MatrixProblem):
+            raise ValueError(f"problem must be a MatrixProblem (from matrix_problem); got {type(problem).__name__}")
+        check_whole("steps", steps, 1)
+        check_whole("batch_size", batch_size, 1)
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}; got {schedule!r}")
+        options = sorted(set(MATRIX_BATCH_SIZES) | {batch_size})
+        sliders = [options_slider("batch_size", "batch size", options, batch_size),
+                   options_slider("schedule", "η schedule", SCHEDULES, schedule)]
+        super().__init__(optimizer_class, hyperparameters, sliders, continuous_update=False, baseline=baseline)
+        self.problem = problem
+        self.steps = steps
+        self.figure = MatrixFigure(steps=steps, size=min(problem.shape))
+        self._start()
+
+    @property
+    def run(self) -> MatrixRun | None:
+        return self._result
+
+    @property
+    def baseline_run(self) -> MatrixRun | None:
+        return self._baseline_result
+
+    def _setting(self) -> tuple[int, str]:
+        return self.sliders["batch_size"].value, self.sliders["schedule"].value
+
+    def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
+                    hyperparameters: Mapping[str, Any], setting: tuple[int, str]) -> MatrixRun:
+        batch_size, schedule = setting
+        return train_matrix(optimizer_class, hyperparameters, self.problem, steps=self.steps,
+                            batch_size=batch_size, seed=SEED, schedule=schedule)
+
+    def _web_experiment(self) -> dict[str, Any] | None:
+        return None  # see the class docstring
+
+    def _title(self) -> str:
+        return f"{describe_run(self.optimizer_class.__name__, self.hyperparameters())}, " \
+               f"batch {self.sliders['batch_size'].value}"
+
+
+def matrix_explorer(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None = None,
+    problem: MatrixProblem | None = None,
+    *,
+    steps: int = 200,
+    batch_size: int = 32,
+    schedule: str = "linear",
+    baseline: Baseline | None = None,
+) -> MatrixExplorer:
+    """Show sliders for ``optimizer_class``'s hyperparameters, the batch size and the
+    learning-rate schedule, and the matrix experiment's loss and update spectrum.
+
+    Args:
+        optimizer_class: an optim_lib class with sliders (Muon, SGD, Adam, ...) or its
+            torch.optim twin.
+        hyperparameters: the sliders' starting values (default: the constructor's); any
+            without a slider are passed on unchanged.
+        problem: from :func:`~optim_lib.matrix.matrix_problem` (default: 32 × 32, rotated,
+            κ = 1000).
+        steps: steps per run.
+        batch_size: the starting batch size.
+        schedule: the starting schedule, ``"linear"`` (decay to 0) or ``"constant"``.
+        baseline: ``(optimizer_class, hyperparameters)`` drawn dashed for comparison.
+
+    Returns:
+        The :class:`MatrixExplorer`, already displayed when running under IPython.
+    """
+    explorer = MatrixExplorer(optimizer_class, hyperparameters, problem, steps=steps, batch_size=batch_size,
+                              schedule=schedule, baseline=baseline)
+    if _ipython_is_running():
+        explorer.display()
+    return explorer

@@ -44,3 +44,15 @@ def test_network_benchmark_prints_every_optimizer_the_slider_event_and_a_verdict
     assert "\nSGD (no momentum) " in table and "(reference, no target)" in table
     assert table.count("ratio <= 1") == 6
     assert "all targets met" in result.stdout or "target(s) missed" in result.stdout
+
+
+def test_memory_and_matrix_slider_benchmark_prints_every_event_and_a_verdict(airfoil_path):
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_memory_matrix_sliders.py"], cwd=REPO, capture_output=True, text=True,
+        timeout=600,
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1 means a target missed, not a crash
+    for row in ("(a) trajectory, Adafactor", "(b) loss curve, Adafactor", "(c) network, Adafactor",
+                "(d) network, Muon + AdamW", "(e) matrix, Muon", "reference: (c) with Adam"):
+        assert row in result.stdout, result.stdout
+    assert "all targets met" in result.stdout or "target(s) missed" in result.stdout

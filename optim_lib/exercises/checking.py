@@ -97,6 +97,12 @@ class Exercise:
         steps: how many steps a trial takes unless :func:`check_exercise` is told
             otherwise (RAdam takes its first rectified step only at step 6, so its
             exercise checks more steps).
+        shapes: the parameter's shape in trial 1, 2, 3, ... (cycled); default
+            :data:`SHAPES`. Muon's exercise takes matrices only, Adafactor's factors them.
+        state_shapes: the shape of each state variable for a parameter of a given shape,
+            ``state_shapes(p_shape) -> {"R": (n, 1), ...}``, for a rule whose state is not
+            shaped like ``p`` (Adafactor's row and column factors); default ``None``: a
+            state variable has ``p``'s shape, and ``t`` is a single number.
     """
 
     name: str
@@ -113,6 +119,17 @@ class Exercise:
     skeleton: str
     scalar_keys: tuple[str, ...] = ("t",)
     steps: int = 6
+    shapes: tuple[tuple[int, ...], ...] = SHAPES
+    state_shapes: Callable[[tuple[int, ...]], Mapping[str, tuple[int, ...]]] | None = None
+
+    def expected_shape(self, key: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape the state variable ``key`` (or ``"p"``) must have, for a parameter of
+        ``shape``."""
+        if key == "p":
+            return shape
+        if self.state_shapes is not None and key in self.state_shapes(shape):
+            return tuple(self.state_shapes(shape)[key])
+        return () if key in self.scalar_keys else shape
 
     @property
     def compared(self) -> tuple[str, ...]:
@@ -205,7 +222,7 @@ class _Step:
 
 
 def _make_trial(exercise: Exercise, number: int, steps: int, rng: np.random.Generator) -> _Trial:
-    shape = SHAPES[(number - 1) % len(SHAPES)]
+    shape = exercise.shapes[(number - 1) % len(exercise.shapes)]
     p0 = rng.normal(size=shape)
     size_per_entry = 10 ** rng.uniform(-1.5, 0.5, size=shape)  # gradients from about 0.03 to 3
     gradients = tuple(size_per_entry * rng.normal(size=shape) for _ in range(steps))
@@ -392,7 +409,7 @@ def _describe_exception(
             "compute each variable before the line that uses it."
         )
     elif isinstance(error, KeyError):
-        keys = ", ".join(f'"{key}"' for key in exercise.init(np.zeros(1)))
+        keys = ", ".join(f'"{key}"' for key in exercise.init(np.zeros(exercise.shapes[0])))
         hint = f"the state you are given has the keys {keys}."
     else:
         hint = ""
@@ -455,15 +472,22 @@ def _parse_returned(
             return _Problem(
                 step, f"{name} you returned is not a number or an array of numbers: it is {_describe_type(value)}."
             )
-        scalar = key in exercise.scalar_keys
-        expected_shape = () if scalar else shape
+        expected_shape = exercise.expected_shape(key, shape)
         if array.shape != expected_shape:
-            what = "a single number" if scalar else f"shape {expected_shape}, the shape of p"
-            return _Problem(
-                step, f"{name} you returned has shape {array.shape}, but it should have {what}.",
+            if expected_shape == ():
+                what = "a single number"
+            elif expected_shape == shape:
+                what = f"shape {expected_shape}, the shape of p"
+            else:
+                what = f"shape {expected_shape} (p has shape {shape})"
+            hint = (
                 "every operation here is entry by entry: look for a sum, a mean, an indexing or a "
-                "broadcast that changes the shape.",
+                "broadcast that changes the shape."
+                if exercise.state_shapes is None else
+                "look at the axis of each mean or sum, and keep its axis (keepdims=True), so that "
+                "the shapes broadcast as the rule needs."
             )
+            return _Problem(step, f"{name} you returned has shape {array.shape}, but it should have {what}.", hint)
         values[key] = array
     # Feed back a copy of p, so that the stored step stays as it was even if the next call
     # changes its input p (which is then reported).
@@ -603,7 +627,7 @@ def check_exercise(
                 return _mismatch_result(exercise, trial, trials, step, differences, learner.steps)
         if learner.problem is not None:
             return _problem_result(exercise, trial, trials, learner.problem)
-    shapes = ", ".join(str(SHAPES[(number - 1) % len(SHAPES)]) for number in range(1, trials + 1))
+    shapes = ", ".join(str(exercise.shapes[(number - 1) % len(exercise.shapes)]) for number in range(1, trials + 1))
     compared = ", ".join(exercise.compared)
     message = (
         f"✓ {exercise.title}: correct. Your update matches optim_lib's on {trials} random trials of "

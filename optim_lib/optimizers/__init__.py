@@ -18,6 +18,8 @@ class          rule (one step)         file
 =============  ======================  =========================================
 
 and ``AdamWScheduleFree`` on ``adamw_schedule_free_update`` (``optim_lib/rules/schedule_free.py``).
+``MuonWithAdamW`` (``optim_lib/optimizers/muon_adamw.py``) steps one network with two of
+these rules: Muon for the hidden weight matrices, AdamW for the rest.
 The first nine are drop-ins for the ``torch.optim`` classes of the same names; ``Lion`` for
 lion-pytorch's and ``AdamWScheduleFree`` for the schedulefree package's.
 
@@ -32,6 +34,7 @@ from .adamax import Adamax, adamax_init, adamax_update
 from .base import RuleOptimizer
 from .lion import Lion, lion_init, lion_update
 from .muon import Muon, muon_init, muon_update, newton_schulz
+from .muon_adamw import MuonWithAdamW
 from .nadam import NAdam, nadam_init, nadam_update
 from .radam import RAdam, radam_init, radam_update
 from .rmsprop import RMSprop, rmsprop_init, rmsprop_update
@@ -54,7 +57,7 @@ __all__ = [
     "RAdam", "radam_init", "radam_update",
     "Adamax", "adamax_init", "adamax_update",
     "Adafactor", "adafactor_init", "adafactor_update",
-    "Muon", "muon_init", "muon_update", "newton_schulz",
+    "Muon", "muon_init", "muon_update", "newton_schulz", "MuonWithAdamW",
     "Lion", "lion_init", "lion_update",
     "AdamWScheduleFree", "adamw_schedule_free_init", "adamw_schedule_free_update",
 ]
