@@ -60,14 +60,16 @@ class PageReport:
     explorers: list[ExplorerReport] = field(default_factory=list)
 
 
-SPECS_JS = "() => [...document.querySelectorAll('.optim-live[data-kind]')].map(root => root.optimLive.spec)"
+# Live explorers only: a network explorer's static note (it runs live in Jupyter) has no spec.
+LIVE = ".optim-live[data-kind]:not(.optim-live-static)"
+SPECS_JS = f"() => [...document.querySelectorAll('{LIVE}')].map(root => root.optimLive.spec)"
 ENABLED_JS = "(id) => [...document.getElementById(id).querySelectorAll('input')].filter(i => !i.disabled).length"
 RUNS_JS = "(id) => Number(document.getElementById(id).dataset.runs || 0)"
 RESULT_JS = "(id) => document.getElementById(id).optimLive.result"
-NEAR_JS = """() => [...document.querySelectorAll('.optim-live[data-kind]')].some(root => {
+NEAR_JS = """() => [...document.querySelectorAll('LIVE')].some(root => {
     const box = (root.closest('.cell') || root).getBoundingClientRect();
     return box.top < window.innerHeight + 800 && box.bottom > -800;
-})"""
+})""".replace("LIVE", LIVE)
 # Set slider positions the way a reader's last move leaves them, then fire the events that
 # move fires (input, then change): the explorer runs once.
 SET_JS = """([id, positions]) => {
@@ -103,9 +105,9 @@ def _visit(context: Any, base_url: str, page_name: str) -> PageReport:
     report.static_fallbacks = page.locator(".optim-live-static:not([data-kind=network])").count()
     specs = page.evaluate(SPECS_JS)
     reports = [ExplorerReport(spec=spec, enabled_before_ready=page.evaluate(ENABLED_JS, spec["id"])) for spec in specs]
-    page.locator(".optim-live[data-kind]").first.scroll_into_view_if_needed()
+    page.locator(LIVE).first.scroll_into_view_if_needed()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.optim-live[data-kind]')].every(r => r.dataset.state === 'live')",
+        f"() => [...document.querySelectorAll('{LIVE}')].every(r => r.dataset.state === 'live')",
         timeout=READY_TIMEOUT_MS)
     report.phases = page.evaluate("window.optimLive.phases")
     for explorer in reports:
@@ -306,7 +308,7 @@ def test_from_file_urls_the_page_keeps_its_figures_and_says_how_to_get_live_slid
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto((site / f"{live_pages(site)[0]}.html").as_uri(), wait_until="load")
     page.wait_for_timeout(1000)
-    roots = page.locator(".optim-live[data-kind]")
+    roots = page.locator(LIVE)
     assert roots.count() > 0
     for root in roots.all():
         assert root.get_attribute("data-state") == "file"
