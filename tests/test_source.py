@@ -35,7 +35,7 @@ def test_plain_repr_lines_the_tags_up_in_one_column_and_shows_no_line_numbers():
 
 def test_tags_are_read_from_the_trailing_comments_in_order():
     assert equation_tags(sgd_update) == [
-        ("v = g if t == 1 else momentum * v + (1 - dampening) * g", ("momentum-v", "momentum-dampening")),
+        ("v = g if t == 1 else momentum * state[\"v\"] + (1 - dampening) * g", ("momentum-v", "momentum-dampening")),
         ("g = g + momentum * v if nesterov else v", ("nesterov-x",)),
         ("p = p - lr * g", ("gd-update", "momentum-x", "nesterov-x")),
     ]

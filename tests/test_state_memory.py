@@ -36,8 +36,12 @@ def _parameters(dtype=torch.float32):
         # the matrix: step, row_var (3), col_var (4); the vector: step, variance (5)
         (torch.optim.Adafactor, {}, STEP + 4 * (3 + 4) + STEP + 4 * 5),
         (optim_lib.Adafactor, {}, 4 * (3 + 4) + 4 * 5),  # R, C; V (the step count t is an int)
-        (optim_lib.Adam, {}, 3 * 4 * ENTRIES),  # m, v and v_max, which optim_lib always keeps
-        (optim_lib.SGD, {"lr": 0.1}, 4 * ENTRIES),  # v, kept even without momentum
+        (optim_lib.Adam, {}, 2 * 4 * ENTRIES),  # m, v (the step count t is an int)
+        (optim_lib.Adam, {"amsgrad": True}, 3 * 4 * ENTRIES),  # and v_max
+        (optim_lib.SGD, {"lr": 0.1}, 0),  # nothing without momentum, as torch
+        (optim_lib.SGD, {"lr": 0.1, "momentum": 0.9}, 4 * ENTRIES),  # v
+        (optim_lib.RMSprop, {}, 4 * ENTRIES),  # s
+        (optim_lib.RMSprop, {"centered": True, "momentum": 0.9}, 3 * 4 * ENTRIES),  # s, g_bar, v
     ],
     ids=lambda value: getattr(value, "__module__", "").split(".")[0] + "." + value.__name__
     if isinstance(value, type) else None,
@@ -96,6 +100,12 @@ def test_the_memory_table_has_every_course_optimizer_with_hand_counted_rows():
     assert by_name["Adafactor"]["small: optim_lib"] == pytest.approx((4 * (3 + 4) + 4 * 5) / ENTRIES)
     # Muon's momentum on the matrix (12 entries); AdamW's step, exp_avg and exp_avg_sq on the vector (5)
     assert by_name["Muon (matrices) + AdamW (vectors)"]["small: torch"] == pytest.approx((4 * 12 + STEP + 8 * 5) / ENTRIES)
+    # optim_lib keeps the same arrays as torch wherever torch has the class; the difference is
+    # torch's one-element step tensors (at most two per parameter: NAdam's step and mu_product),
+    # which optim_lib keeps as Python numbers
+    for row in rows:
+        if row["small: torch"] is not None:
+            assert 0 <= row["small: torch"] - row["small: optim_lib"] <= 2 * 2 * STEP / ENTRIES + 1e-12, row
     assert by_name["Lion"]["small: torch"] is None and by_name["Lion"]["small: optim_lib"] == pytest.approx(4.0)
     text = format_memory_table(rows)
     assert "Lion" in text and "—" in text and text.count("\n") == 15

@@ -7,9 +7,12 @@ from ._checks import check_at_least_zero, check_betas, check_bool
 from .base import Group, Rule, State
 
 
-def adam_init(p: Array) -> State:
-    """``t = 0``; the moments ``m``, ``v`` and AMSGrad's running maximum ``v_max`` at 0."""
-    return {"t": 0, "m": zeros_like(p), "v": zeros_like(p), "v_max": zeros_like(p)}
+def adam_init(p: Array, amsgrad: bool = True) -> State:
+    """``t = 0``; the moments ``m``, ``v`` and AMSGrad's running maximum ``v_max`` at 0. The
+    ``Adam`` and ``AdamW`` classes pass ``amsgrad=False`` unless AMSGrad is on, so that, as
+    in torch, they keep two arrays, not three."""
+    state = {"t": 0, "m": zeros_like(p), "v": zeros_like(p)}
+    return {**state, "v_max": zeros_like(p)} if amsgrad else state
 
 
 def adam_update(
@@ -73,13 +76,13 @@ def adam_update(
         g = g + weight_decay * p  # (adam-g)
     m = beta1 * state["m"] + (1 - beta1) * g  # (adam-m)
     v = beta2 * state["v"] + (1 - beta2) * g * g  # (adam-v)
-    v_max = state["v_max"]
+    new_state = {"t": t, "m": m, "v": v}
     if amsgrad:
-        v_max = maximum(v_max, v)  # (adam-amsgrad)
+        new_state["v_max"] = maximum(state["v_max"], v)  # (adam-amsgrad)
     m_hat = m / (1 - beta1**t)  # (adam-hat)
-    v_hat = (v_max if amsgrad else v) / (1 - beta2**t)  # (adam-hat) (adam-amsgrad)
+    v_hat = new_state["v_max" if amsgrad else "v"] / (1 - beta2**t)  # (adam-hat) (adam-amsgrad)
     p = p - lr * m_hat / (sqrt(v_hat) + eps)  # (adam-x)
-    return p, {"t": t, "m": m, "v": v, "v_max": v_max}
+    return p, new_state
 
 
 def check_adam_family(group: Group) -> None:
@@ -117,4 +120,10 @@ def adam_arguments(group: Group) -> dict:
     return {**adam_family_arguments(group), "amsgrad": group["amsgrad"]}
 
 
-ADAM_RULE = Rule("Adam", init=adam_init, update=adam_update, check=check_adam, arguments=adam_arguments)
+def adam_init_arguments(group: Group) -> dict:
+    """AMSGrad's maximum only when it is on."""
+    return {"amsgrad": bool(group["amsgrad"])}
+
+
+ADAM_RULE = Rule("Adam", init=adam_init, update=adam_update, check=check_adam, arguments=adam_arguments,
+                 init_arguments=adam_init_arguments)

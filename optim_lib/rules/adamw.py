@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._arrays import Array
-from .adam import adam_arguments, adam_init, adam_update, check_adam
+from .adam import adam_arguments, adam_init, adam_init_arguments, adam_update, check_adam
 from .base import Rule, State
 
 
@@ -55,4 +55,5 @@ def adamw_update(
     )
 
 
-ADAMW_RULE = Rule("AdamW", init=adam_init, update=adamw_update, check=check_adam, arguments=adam_arguments)
+ADAMW_RULE = Rule("AdamW", init=adam_init, update=adamw_update, check=check_adam, arguments=adam_arguments,
+                  init_arguments=adam_init_arguments)

@@ -7,9 +7,16 @@ from ._checks import check_at_least_zero, check_bool, check_unit_closed, check_u
 from .base import Group, Rule, State
 
 
-def rmsprop_init(p: Array) -> State:
-    """``t = 0``; ``s``, the mean gradient ``g_bar`` (centered) and the velocity ``v`` at 0."""
-    return {"t": 0, "s": zeros_like(p), "g_bar": zeros_like(p), "v": zeros_like(p)}
+def rmsprop_init(p: Array, centered: bool = True, momentum: bool = True) -> State:
+    """``t = 0``; ``s``, the mean gradient ``g_bar`` (centered) and the velocity ``v`` at 0.
+    The ``RMSprop`` class keeps ``g_bar`` only when ``centered`` and ``v`` only with momentum,
+    as torch does."""
+    state = {"t": 0, "s": zeros_like(p)}
+    if centered:
+        state["g_bar"] = zeros_like(p)
+    if momentum:
+        state["v"] = zeros_like(p)
+    return state
 
 
 def rmsprop_update(
@@ -69,19 +76,20 @@ def rmsprop_update(
     if weight_decay != 0:
         g = g + weight_decay * p  # (rmsprop-g)
     s = gamma * state["s"] + (1 - gamma) * g * g  # (rmsprop-s)
-    g_bar = state["g_bar"]
+    new_state = {"t": t, "s": s}
     if centered:
-        g_bar = gamma * g_bar + (1 - gamma) * g  # (rmsprop-gbar)
+        g_bar = gamma * state["g_bar"] + (1 - gamma) * g  # (rmsprop-gbar)
         r = sqrt(s - g_bar * g_bar) + eps  # (rmsprop-centered)
+        new_state["g_bar"] = g_bar
     else:
         r = sqrt(s) + eps  # (rmsprop-centered)
-    v = state["v"]
     if momentum > 0:
-        v = momentum * v + g / r  # (rmsprop-momentum)
+        v = momentum * state["v"] + g / r  # (rmsprop-momentum)
         p = p - lr * v  # (rmsprop-momentum)
+        new_state["v"] = v
     else:
         p = p - lr * g / r  # (rmsprop-x)
-    return p, {"t": t, "s": s, "g_bar": g_bar, "v": v}
+    return p, new_state
 
 
 def check_rmsprop(group: Group) -> None:
@@ -107,4 +115,10 @@ def rmsprop_arguments(group: Group) -> dict:
     )
 
 
-RMSPROP_RULE = Rule("RMSprop", init=rmsprop_init, update=rmsprop_update, check=check_rmsprop, arguments=rmsprop_arguments)
+def rmsprop_init_arguments(group: Group) -> dict:
+    """``g_bar`` only for the centered variant, ``v`` only for momentum."""
+    return {"centered": bool(group["centered"]), "momentum": group["momentum"] > 0}
+
+
+RMSPROP_RULE = Rule("RMSprop", init=rmsprop_init, update=rmsprop_update, check=check_rmsprop,
+                    arguments=rmsprop_arguments, init_arguments=rmsprop_init_arguments)

@@ -7,9 +7,11 @@ from ._checks import check_at_least_zero, check_bool, check_unit_closed, check_u
 from .base import Group, Rule, State
 
 
-def sgd_init(p: Array) -> State:
-    """``t = 0`` and the velocity ``v = 0`` (used only when ``momentum > 0``)."""
-    return {"t": 0, "v": zeros_like(p)}
+def sgd_init(p: Array, velocity: bool = True) -> State:
+    """``t = 0`` and the velocity ``v = 0``, which only momentum uses: the ``SGD`` class
+    passes ``velocity=False`` when ``momentum = 0``, so that, as in torch, plain SGD keeps
+    no array."""
+    return {"t": 0, "v": zeros_like(p)} if velocity else {"t": 0}
 
 
 def sgd_update(
@@ -68,12 +70,13 @@ def sgd_update(
         g = -g
     if weight_decay != 0:
         g = g + weight_decay * p
-    v = state["v"]
+    new_state = {"t": t}
     if momentum != 0:
-        v = g if t == 1 else momentum * v + (1 - dampening) * g  # (momentum-v) (momentum-dampening)
+        v = g if t == 1 else momentum * state["v"] + (1 - dampening) * g  # (momentum-v) (momentum-dampening)
         g = g + momentum * v if nesterov else v  # (nesterov-x)
+        new_state["v"] = v
     p = p - lr * g  # (gd-update) (momentum-x) (nesterov-x)
-    return p, {"t": t, "v": v}
+    return p, new_state
 
 
 def check_sgd(group: Group) -> None:
@@ -101,4 +104,10 @@ def sgd_arguments(group: Group) -> dict:
     )
 
 
-SGD_RULE = Rule("SGD", init=sgd_init, update=sgd_update, check=check_sgd, arguments=sgd_arguments)
+def sgd_init_arguments(group: Group) -> dict:
+    """A velocity only for momentum."""
+    return {"velocity": group["momentum"] != 0}
+
+
+SGD_RULE = Rule("SGD", init=sgd_init, update=sgd_update, check=check_sgd, arguments=sgd_arguments,
+                init_arguments=sgd_init_arguments)
