@@ -1004,7 +1004,7 @@ from .rules._checks import check_whole  # noqa: E402
 from .schedules import RangeTest, schedule_factors  # noqa: E402
 
 SCHEDULE_FIGSIZE = (8.0, 3.4)
-AIRFOIL_EXAMPLES = 1503
+AIRFOIL_EXAMPLES = 1500
 """Rows of the airfoil data (for the step → epoch axis of its runs)."""
 
 

@@ -293,3 +293,24 @@ def test_schedule_explorer_rejects_other_data():
 
     with pytest.raises(ValueError, match="data must be AirfoilData .* or DigitsData .*; got list"):
         ScheduleExplorer(optim_lib.SGD, {"lr": 0.05}, [1, 2, 3])
+
+
+def test_v_hat_spread_at_the_first_step_is_the_spread_of_the_squared_first_gradient(digits):
+    from optim_lib.network import _layers, build_network, loss_and_gradients
+    from optim_lib.update_sizes import network_v_hat_spread
+
+    # Adam's bias-corrected v_1 is g_1^2: the first minibatch's gradient, squared.
+    squares = []
+    for seed in (0, 1, 2):
+        generator = torch.Generator().manual_seed(seed)
+        network = build_network((64,), generator=generator)
+        order = torch.randperm(digits.n_train, generator=generator).numpy()[:32]
+        _, gradients = loss_and_gradients(_layers(list(network.parameters())), digits.X_train.numpy()[order],
+                                          digits.y_train.numpy()[order])
+        squares.append(np.concatenate([g.reshape(-1) for g in gradients]) ** 2)
+    squares = np.array(squares)
+    keep = squares.mean(axis=0) > 0
+    expected = np.median(squares.std(axis=0)[keep] / squares.mean(axis=0)[keep])
+    spreads = network_v_hat_spread(digits, seeds=(0, 1, 2), steps=3)
+    assert spreads[0] == pytest.approx(expected, rel=1e-4)
+    assert len(spreads) == 3
