@@ -1160,6 +1160,8 @@ def plot_scheduled_runs(runs: Sequence[LossCurve | NetworkRun], axes: Sequence[A
         if message:
             messages.append(message if len(runs) == 1 else f"{label}: {message}")
     _schedule_axes(loss_ax, lr_ax, kind, epochs if epochs > 0 else 1.0, 1.05 * lr_top if lr_top > 0 else 1.0)
+    loss_ax.set_title("training loss" if kind == "network" else "loss on all the data", fontsize="medium")
+    lr_ax.set_title("the schedule: learning rate of each step", fontsize="medium")
     lr_ax.legend(loc="upper right", fontsize="small")
     _loss_message_text(loss_ax, animated=False).set_text(_wrap_message("\n".join(messages)))
     return loss_ax, lr_ax

@@ -314,3 +314,22 @@ def test_v_hat_spread_at_the_first_step_is_the_spread_of_the_squared_first_gradi
     spreads = network_v_hat_spread(digits, seeds=(0, 1, 2), steps=3)
     assert spreads[0] == pytest.approx(expected, rel=1e-4)
     assert len(spreads) == 3
+
+
+def test_plot_scheduled_runs_draws_each_steps_learning_rate(airfoil):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optim_lib.plotting import plot_scheduled_runs
+
+    runs = [optim_lib.train_linear_regression(optim_lib.SGD, {"lr": 0.1}, airfoil),
+            optim_lib.train_linear_regression(optim_lib.SGD, {"lr": 0.1}, airfoil, scheduler=Schedule("cosine", 300))]
+    loss_ax, lr_ax = plot_scheduled_runs(runs, labels=["constant", "cosine"], examples=len(airfoil))
+    constant, cosine = (line.get_xydata() for line in lr_ax.get_lines())
+    assert np.all(constant[:, 1] == 0.1) and len(constant) == 300  # no scheduler: its lr at every step
+    np.testing.assert_allclose(cosine[:, 1], 0.1 * schedule_factors(Schedule("cosine", 300), 300))
+    assert cosine[-1, 0] == pytest.approx(2.0) and cosine[0, 0] == pytest.approx(1 / 150)
+    for ax in (loss_ax, lr_ax):
+        assert ax.get_title() and ax.get_xlabel() == "epoch" and ax.get_ylabel()
+    with pytest.raises(ValueError, match=r"each run must be a LossCurve \(train_linear_regression\) or a NetworkRun"):
+        plot_scheduled_runs([runs[0], "not a run"], examples=1500)
