@@ -333,3 +333,24 @@ def test_plot_scheduled_runs_draws_each_steps_learning_rate(airfoil):
         assert ax.get_title() and ax.get_xlabel() == "epoch" and ax.get_ylabel()
     with pytest.raises(ValueError, match=r"each run must be a LossCurve \(train_linear_regression\) or a NetworkRun"):
         plot_scheduled_runs([runs[0], "not a run"], examples=1500)
+
+
+def test_schedule_explorer_says_in_the_figure_when_a_run_diverges(airfoil):
+    from optim_lib.widgets import schedule_explorer
+
+    explorer = schedule_explorer(optim_lib.SGD, {"lr": 0.316}, airfoil, decay="constant")
+    assert explorer.figure.message == ""
+    explorer.sliders["lr"].value = 10.0
+    assert "diverged" in explorer.figure.message or "left the plot" in explorer.figure.message
+    assert "diverged" in explorer.summary or explorer.run.final_loss > 1.0
+
+
+def test_schedule_explorer_on_the_network_warms_up_and_keeps_its_baseline_constant(digits):
+    from optim_lib.widgets import schedule_explorer
+
+    explorer = schedule_explorer(optim_lib.Adam, {"lr": 0.01}, digits, epochs=1, baseline=(optim_lib.Adam, {"lr": 0.01}))
+    explorer.sliders["warmup"].value = 0.2
+    assert explorer.schedule.total_steps == 47 and explorer.schedule.warmup_steps == 9
+    np.testing.assert_allclose(explorer.run.learning_rates[:9], 0.01 * np.arange(1, 10) / 9, rtol=1e-12)
+    assert np.all(explorer.baseline_run.learning_rates == 0.01)
+    assert "warm-up 20%, then cosine" in explorer.figure.title.replace("\n", " ")
