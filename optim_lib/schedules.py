@@ -11,9 +11,10 @@ constant (``ConstantLR``), step (``StepLR``), exponential (``ExponentialLR``), c
 * :class:`Schedule`, one named schedule with its lengths, which builds the torch scheduler
   for an optimizer: ``train_network(..., scheduler=Schedule("cosine", total_steps=940))``
   (a :data:`~optim_lib.network.Scheduler`: a function optimizer → ``LRScheduler``);
-* :func:`lr_range_test` and :func:`network_range_test`, Smith's (2017) learning-rate range
-  test: one pass in which the learning rate grows exponentially, step by step, with the loss
-  recorded after every step.
+* :func:`lr_range_test` and :func:`network_range_test`, the learning-rate range test of Smith
+  (2017) in the form the fastai library's ``lr_find`` made common: one pass in which the
+  learning rate grows exponentially, step by step, with the loss recorded after every step
+  (Smith let it grow linearly over a few epochs and watched the accuracy).
 
 Steps are counted as the trainers count them: the scheduler is stepped once after every
 optimizer step, so step :math:`t = 1, 2, \dots, T` uses the factor that ``LambdaLR`` computes
@@ -330,8 +331,9 @@ def lr_range_test(
     steps: int = 100,
     stop_factor: float = 4.0,
 ) -> RangeTest:
-    r"""Smith's (2017) learning-rate range test: ``steps`` steps whose learning rate grows
-    exponentially from ``min_lr`` to ``max_lr``, :math:`\eta_k = \eta_{\min}
+    r"""The learning-rate range test (Smith 2017; here in its exponential form, as fastai's
+    ``lr_find`` runs it): ``steps`` steps whose learning rate grows exponentially from
+    ``min_lr`` to ``max_lr``, :math:`\eta_k = \eta_{\min}
     (\eta_{\max}/\eta_{\min})^{k/(K-1)}` for :math:`k = 0, \dots, K-1`, recording the loss
     after every step.
 
