@@ -995,3 +995,272 @@ class MatrixFigure(_BlitFigure):
         self._message.set_text(_wrap_message(message))
         self._set_title(run.title())
         self._redraw()
+
+
+# --- Learning-rate schedules (the schedules chapter) ------------------------------------------
+# Imported here, not at the top, so that this section can be read (and merged) on its own.
+
+from .rules._checks import check_whole  # noqa: E402
+from .schedules import RangeTest, schedule_factors  # noqa: E402
+
+SCHEDULE_FIGSIZE = (8.0, 3.4)
+AIRFOIL_EXAMPLES = 1500
+"""Rows of the airfoil data (for the step → epoch axis of its runs)."""
+
+
+def _run_kind(run: Any, name: str) -> str:
+    if isinstance(run, LossCurve):
+        return "loss"
+    if isinstance(run, NetworkRun):
+        return "network"
+    raise ValueError(f"{name} must be a LossCurve (train_linear_regression) or a NetworkRun (train_network); "
+                     f"got {type(run).__name__}")
+
+
+def run_learning_rates(run: LossCurve | NetworkRun, examples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each step's learning rate against the epoch at which the step ends, for a run of
+    ``examples`` training examples (a run without a scheduler: its constant ``lr``, at every
+    step its curve covers)."""
+    check_whole("examples", examples, 1)
+    steps_per_epoch = math.ceil(examples / run.batch_size)
+    rates = run.learning_rates
+    if rates is None:
+        steps = round(float(run.epochs[-1]) * steps_per_epoch)
+        rates = np.full(steps, float(run.hyperparameters.get("lr", math.nan)))
+    return (np.arange(len(rates)) + 1) / steps_per_epoch, np.asarray(rates, dtype=float)
+
+
+def _run_losses(run: LossCurve | NetworkRun) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(run, LossCurve):
+        return _finite_curve(run)
+    return _finite_points(run.train_epochs, run.train_losses)
+
+
+def _run_message(run: LossCurve | NetworkRun, top: float) -> str:
+    return loss_curve_message(run, top) if isinstance(run, LossCurve) else network_message(run, top)
+
+
+def _schedule_axes(loss_ax: Axes, lr_ax: Axes, kind: str, epochs: float, lr_top: float) -> None:
+    if kind == "network":
+        loss_ax.set_yscale("log")
+        loss_ax.set_ylim(*NETWORK_LOSS_YLIM)
+        loss_ax.set_ylabel("training loss (cross-entropy)")
+    else:
+        loss_ax.set_ylim(*LOSS_YLIM)
+        loss_ax.set_ylabel("loss")
+    lr_ax.set_ylim(0.0, lr_top)
+    lr_ax.set_ylabel("learning rate η_t")
+    for ax in (loss_ax, lr_ax):
+        ax.set_xlim(0.0, epochs)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.set_autoscale_on(False)
+
+
+def plot_schedules(schedules: Mapping[str, Any], steps: int, ax: Axes | None = None) -> Axes:
+    """Draw the factor :math:`\\eta_t/\\eta` of each schedule (label → a
+    :class:`~optim_lib.schedules.Schedule` or any function optimizer → ``LRScheduler``)
+    against the step, over ``steps`` steps."""
+    if not isinstance(schedules, Mapping) or not schedules:
+        raise ValueError(f"schedules must be a non-empty dict label -> schedule; got {schedules!r}")
+    check_whole("steps", steps, 1)
+    if ax is None:
+        ax = _new_axes(LOSS_FIGSIZE)
+    t = np.arange(1, steps + 1)
+    for label, schedule in schedules.items():
+        ax.plot(t, schedule_factors(schedule, steps), label=label, linewidth=2.0)
+    ax.set_xlim(0, steps)
+    ax.set_ylim(0.0, 1.05)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("factor η_t / η")
+    ax.set_title(f"Learning-rate schedules over {steps} steps", fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
+def plot_range_tests(tests: RangeTest | Sequence[RangeTest], ax: Axes | None = None,
+                     labels: Sequence[str] | None = None, *, ylim: tuple[float, float] | None = None,
+                     log_loss: bool = False) -> Axes:
+    """Draw learning-rate range tests: the loss after each step against that step's learning
+    rate (log scale), one line per test, with a circle at the smallest loss and a message
+    where a test stopped because the loss blew up."""
+    if isinstance(tests, RangeTest):
+        tests = [tests]
+    tests = list(tests)
+    if not tests or not all(isinstance(test, RangeTest) for test in tests):
+        raise ValueError(f"tests must be RangeTest results (from lr_range_test); got {tests!r}")
+    if labels is None:
+        labels = [describe_run(test.optimizer, test.hyperparameters) for test in tests]
+    elif isinstance(labels, str) or len(labels) != len(tests):
+        raise ValueError(f"labels must be a list of {len(tests)} strings, one per test; got {labels!r}")
+    if ax is None:
+        ax = _new_axes(LOSS_FIGSIZE)
+    messages = []
+    for test, label in zip(tests, labels):
+        rates, losses = _finite_points(test.learning_rates, test.losses)
+        (line,) = ax.plot(rates, losses, label=label, linewidth=2.0)
+        best = int(np.argmin(losses))
+        ax.plot(rates[best], losses[best], "o", color=line.get_color(), markersize=7, fillstyle="none")
+        if test.stopped_at_lr is not None:
+            messages.append(f"{label}: loss blew up at lr {test.stopped_at_lr:.3g}, test stopped")
+    ax.set_xscale("log")
+    if log_loss:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*_check_ylim(ylim))
+    ax.set_xlabel("learning rate of the step (log scale)")
+    ax.set_ylabel("loss after the step")
+    ax.set_title("Learning-rate range test", fontsize="medium")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper left", fontsize="small")
+    _loss_message_text(ax, animated=False).set_text(_wrap_message("\n".join(messages)))
+    return ax
+
+
+def plot_scheduled_runs(runs: Sequence[LossCurve | NetworkRun], axes: Sequence[Axes] | None = None,
+                        labels: Sequence[str] | None = None, *, examples: int) -> tuple[Axes, Axes]:
+    """Draw runs (all airfoil curves or all network runs) with their schedules: the loss
+    (left) and each step's learning rate (right) against the epoch, one colour per run.
+
+    Args:
+        runs: from ``train_linear_regression`` or ``train_network``, each with or without a
+            scheduler.
+        labels: one legend entry per run; default the optimizer and its hyperparameters.
+        examples: the training examples per epoch (``len(data)`` for the airfoil,
+            ``data.n_train`` for the digits), which place the steps on the epoch axis.
+    """
+    if isinstance(runs, (LossCurve, NetworkRun)):
+        runs = [runs]
+    runs = list(runs)
+    if not runs:
+        raise ValueError("runs must hold at least one run; got none")
+    kinds = {_run_kind(run, "each run") for run in runs}
+    if len(kinds) != 1:
+        raise ValueError("runs must be all LossCurves or all NetworkRuns, not a mix")
+    kind = kinds.pop()
+    if labels is None:
+        labels = [describe_run(run.optimizer, run.hyperparameters) for run in runs]
+    elif isinstance(labels, str) or len(labels) != len(runs):
+        raise ValueError(f"labels must be a list of {len(runs)} strings, one per run; got {labels!r}")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=SCHEDULE_FIGSIZE, layout="constrained")
+    loss_ax, lr_ax = axes
+    top = NETWORK_LOSS_YLIM[1] if kind == "network" else LOSS_YLIM[1]
+    messages, epochs, lr_top = [], 0.0, 0.0
+    for run, label in zip(runs, labels):
+        (line,) = loss_ax.plot(*_run_losses(run), label=label, linewidth=2.0)
+        step_epochs, rates = run_learning_rates(run, examples)
+        lr_ax.plot(step_epochs, rates, color=line.get_color(), linewidth=2.0, label=label)
+        epochs = max(epochs, float(run.epochs if kind == "network" else run.epochs[-1]))
+        lr_top = max(lr_top, float(np.nanmax(rates)) if len(rates) else 0.0)
+        message = _run_message(run, top)
+        if message:
+            messages.append(message if len(runs) == 1 else f"{label}: {message}")
+    _schedule_axes(loss_ax, lr_ax, kind, epochs if epochs > 0 else 1.0, 1.05 * lr_top if lr_top > 0 else 1.0)
+    loss_ax.set_title("training loss" if kind == "network" else "loss on all the data", fontsize="medium")
+    lr_ax.set_title("the schedule: learning rate of each step", fontsize="medium")
+    lr_ax.legend(loc="upper right", fontsize="small")
+    _loss_message_text(loss_ax, animated=False).set_text(_wrap_message("\n".join(messages)))
+    return loss_ax, lr_ax
+
+
+def _nice_top(value: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that is at least ``value`` (> 0)."""
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= value)
+
+
+class ScheduleFigure(_BlitFigure):
+    """Loss (left) and learning rate (right) against the epoch, drawn once, on which
+    :meth:`update` redraws a run and its schedule (and a baseline's, dashed): the figure of
+    the schedule explorer, for airfoil curves (``kind="loss"``) or network runs
+    (``kind="network"``).
+
+    The learning-rate panel shows :math:`\\eta_t` from 0 to ``lr_top``; it grows (with a new
+    background) when a run's peak passes it.
+    """
+
+    def __init__(self, *, kind: str = "loss", epochs: float = 2.0, examples: int = AIRFOIL_EXAMPLES,
+                 lr_top: float = 0.1, figsize: tuple[float, float] = SCHEDULE_FIGSIZE, dpi: float = DPI) -> None:
+        if kind not in ("loss", "network"):
+            raise ValueError(f"kind must be 'loss' or 'network'; got {kind!r}")
+        if not (isinstance(epochs, (int, float)) and 0 < epochs < float("inf")):
+            raise ValueError(f"epochs must be a number in (0, inf); got {epochs!r}")
+        check_whole("examples", examples, 1)
+        if not (isinstance(lr_top, (int, float)) and 0 < lr_top < float("inf")):
+            raise ValueError(f"lr_top must be a number in (0, inf); got {lr_top!r}")
+        super().__init__(figsize, dpi)
+        self.kind, self.examples, self.epochs = kind, examples, float(epochs)
+        grid = self.figure.add_gridspec(1, 2)
+        self.axes.set_subplotspec(grid[0])
+        self.lr_axes = self.figure.add_subplot(grid[1])
+        self._title.set_text("")
+        self._title = self.figure.suptitle(" \n ", fontsize="medium", animated=True)
+        _schedule_axes(self.axes, self.lr_axes, kind, self.epochs, float(lr_top))
+        self.baseline_line = _loss_line(self.axes, baseline=True, animated=True)
+        self.loss_line = _loss_line(self.axes, baseline=False, animated=True)
+        self.baseline_lr_line = _loss_line(self.lr_axes, baseline=True, animated=True)
+        self.lr_line = _loss_line(self.lr_axes, baseline=False, animated=True)
+        self._message = _loss_message_text(self.axes, animated=True)
+        self._cache_background()
+
+    def _animated_artists(self) -> list[Any]:
+        return [self.baseline_line, self.loss_line, self.baseline_lr_line, self.lr_line, self._message, self._title]
+
+    def _data_lines(self) -> list[Line2D]:
+        return [self.loss_line, self.baseline_line, self.lr_line, self.baseline_lr_line]
+
+    def _web_lines(self) -> dict[str, Line2D]:
+        return {"path": self.loss_line, "baseline": self.baseline_line}
+
+    def _check(self, run: Any, name: str) -> None:
+        if _run_kind(run, name) != self.kind:
+            raise ValueError(f"{name} is a {type(run).__name__}, but this figure shows kind {self.kind!r}")
+
+    def _fit(self, runs: list[Any]) -> None:
+        """Widen the epoch axis or raise the learning-rate axis if a run needs it."""
+        needed = max(float(run.epochs if self.kind == "network" else run.epochs[-1]) for run in runs)
+        peak = max((float(np.nanmax(run_learning_rates(run, self.examples)[1]))
+                    for run in runs if run_learning_rates(run, self.examples)[1].size), default=0.0)
+        changed = False
+        if needed > self.axes.get_xlim()[1]:
+            for ax in (self.axes, self.lr_axes):
+                ax.set_xlim(0.0, math.ceil(needed))
+            changed = True
+        if math.isfinite(peak) and peak > self.lr_axes.get_ylim()[1]:
+            self.lr_axes.set_ylim(0.0, _nice_top(1.05 * peak))
+            changed = True
+        if changed:
+            self._cache_background()
+
+    def update(self, run: LossCurve | NetworkRun, baseline: LossCurve | NetworkRun | None = None,
+               title: str | None = None) -> None:
+        """Show ``run`` and its schedule (and ``baseline``'s, dashed) in place of the last;
+        the title is ``title``, or the run's own."""
+        self._check(run, "run")
+        if baseline is not None:
+            self._check(baseline, "baseline")
+        self._fit([run] if baseline is None else [run, baseline])
+        self.loss_line.set_data(*_run_losses(run))
+        self.lr_line.set_data(*run_learning_rates(run, self.examples))
+        self.loss_line.set_label(run.optimizer)
+        top = self.axes.get_ylim()[1]
+        message = _run_message(run, top)
+        if baseline is None:
+            self.baseline_line.set_data([], [])
+            self.baseline_lr_line.set_data([], [])
+            self._set_legend([self.loss_line])
+        else:
+            self.baseline_line.set_data(*_run_losses(baseline))
+            self.baseline_lr_line.set_data(*run_learning_rates(baseline, self.examples))
+            self.baseline_line.set_label(_baseline_label(baseline.optimizer, baseline.hyperparameters))
+            self._set_legend([self.loss_line, self.baseline_line])
+            message = _with_baseline_message(message, _run_message(baseline, top))
+        self._message.set_text(_wrap_message(message))
+        if title is None:
+            title = _loss_title(run) if isinstance(run, LossCurve) else run.title()
+        self._set_title(title)
+        self._redraw()

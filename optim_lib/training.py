@@ -16,13 +16,17 @@ optim_lib class whose rule is not elementwise (Adafactor; Muon refuses the model
 parameters) or is evaluated elsewhere than at its parameters (schedule-free AdamW). An
 optimizer with a ``train()``/``eval()`` pair (schedule-free AdamW, optim_lib's or the
 schedulefree package's) steps in train mode and the loss is recorded in eval mode, at the
-average :math:`x` that one evaluates.
+average :math:`x` that one evaluates. A learning-rate ``scheduler`` is stepped after every
+optimizer step, as :func:`~optim_lib.network.train_network` steps it; for optim_lib's
+classes its hyperparameters of every step (the scheduler changes nothing else) are read off
+it before training and handed to the same plain-Python trainer.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +37,7 @@ import torch
 from .airfoil import AirfoilData
 from .live import text
 from .live.regression import LOSS_LIMIT, train
+from .network import Scheduler, _make_scheduler
 from .optimizers.base import RuleOptimizer, has_modes, plain_hyperparameters
 from .rules._arrays import Array
 from .rules._checks import check_whole
@@ -55,6 +60,9 @@ class LossCurve:
     batch_size: int = 10
     diverged_at: float | None = None
     """The epoch at which the loss stopped being finite or passed ``LOSS_LIMIT``."""
+    learning_rates: np.ndarray | None = None
+    """With a scheduler: the learning rate of each step (the first param group's ``lr``, as
+    the step used it); ``None`` without one (every step used ``hyperparameters["lr"]``)."""
 
     @property
     def final_loss(self) -> float:
@@ -107,6 +115,7 @@ def train_linear_regression(
     epochs: int = 2,
     seed: int = 0,
     record_every: int = 200,
+    scheduler: Scheduler | None = None,
 ) -> LossCurve:
     """Train ``y ≈ X w + b`` with minibatches and return the loss curve.
 
@@ -119,10 +128,18 @@ def train_linear_regression(
         epochs: passes over the data.
         seed: seeds the initial weights and the shuffling; same seed, same curve.
         record_every: record the full-data loss every this many examples.
+        scheduler: ``None``, or a function that takes the optimizer and returns a
+            ``torch.optim.lr_scheduler.LRScheduler`` on it (e.g. an
+            :class:`optim_lib.schedules.Schedule`), called once after the optimizer is made
+            and stepped once after every optimizer step, as in
+            :func:`~optim_lib.network.train_network`: its lengths count steps (a default run
+            takes 300).
     """
     check_whole("batch_size", batch_size, 1)
     check_whole("epochs", epochs, 0)
     check_whole("record_every", record_every, 1)
+    if scheduler is not None and not callable(scheduler):
+        raise TypeError(f"scheduler must be a function optimizer -> LRScheduler, or None; got {scheduler!r}")
     hyperparameters = dict(hyperparameters or {})
     n, features = data.X.shape
     theta0, orders = starting_point(seed, features, n, epochs)
@@ -130,15 +147,22 @@ def train_linear_regression(
     b = torch.tensor(theta0[-1:], dtype=data.X.dtype, requires_grad=True)
     optimizer = optimizer_class([w, b], **hyperparameters)  # checks the hyperparameters
     group = optimizer.param_groups[0]
+    schedule = None if scheduler is None else _make_scheduler(scheduler, optimizer)
     rule = optimizer.rule_for(group) if isinstance(optimizer, RuleOptimizer) else None
+    learning_rates: list[float] | None = None if schedule is None else []
     if rule is not None:
         rows, targets = data.rows
+        groups = None
+        if schedule is not None:
+            groups = _scheduled_groups(optimizer, schedule, len(orders) * math.ceil(n / batch_size))
         curve = train(rule, plain_hyperparameters(group), rows, targets, theta0, orders,
-                      batch_size=batch_size, record_every=record_every, moments=data.moments)
+                      batch_size=batch_size, record_every=record_every, moments=data.moments, schedule=groups)
         recorded, losses, seconds, diverged_at = curve.epochs, curve.losses, curve.seconds, curve.diverged_at
+        if groups is not None:
+            learning_rates = [float(g["lr"]) for g in groups[: curve.steps]]
     else:
         recorded, losses, seconds, diverged_at = _train_torch(optimizer, w, b, data, orders, batch_size,
-                                                              record_every)
+                                                              record_every, schedule, learning_rates)
     return LossCurve(
         epochs=np.array(recorded),
         losses=np.array(losses),
@@ -147,14 +171,34 @@ def train_linear_regression(
         hyperparameters=hyperparameters,
         batch_size=batch_size,
         diverged_at=diverged_at,
+        learning_rates=None if learning_rates is None else np.array(learning_rates),
     )
 
 
+def _scheduled_groups(optimizer: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
+                      steps: int) -> list[Mapping[str, Any]]:
+    """The first param group's hyperparameters at each of ``steps`` steps, as ``schedule``
+    sets them when stepped after each optimizer step (read off without stepping the
+    optimizer: a scheduler that needs no metric depends only on its count of steps)."""
+    groups = []
+    with warnings.catch_warnings():
+        # The optimizer is never stepped here (torch warns about that order of calls).
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before")
+        for _ in range(steps):
+            group = optimizer.param_groups[0]
+            groups.append(dict(plain_hyperparameters({key: value for key, value in group.items() if key != "params"})))
+            schedule.step()
+    return groups
+
+
 def _train_torch(optimizer: torch.optim.Optimizer, w: torch.Tensor, b: torch.Tensor, data: AirfoilData,
-                 orders: list[list[int]], batch_size: int,
-                 record_every: int) -> tuple[list[float], list[float], float, float | None]:
+                 orders: list[list[int]], batch_size: int, record_every: int,
+                 schedule: torch.optim.lr_scheduler.LRScheduler | None = None,
+                 learning_rates: list[float] | None = None) -> tuple[list[float], list[float], float, float | None]:
     """Any torch.optim class: the gradient computed in NumPy, handed over through ``.grad``;
-    stepped in train mode and the loss recorded in eval mode if the optimizer has modes."""
+    stepped in train mode and the loss recorded in eval mode if the optimizer has modes;
+    ``schedule`` stepped after every step, each step's learning rate appended to
+    ``learning_rates``."""
     modes = has_modes(optimizer)
     X, y = data.X.numpy(), data.y.numpy()
     n = len(y)
@@ -174,7 +218,11 @@ def _train_torch(optimizer: torch.optim.Optimizer, w: torch.Tensor, b: torch.Ten
                 batch = order[start : start + batch_size]
                 grad_w, grad_b = linear_regression_gradient(X[batch], y[batch], *_arrays(w, b))
                 w.grad, b.grad = torch.from_numpy(grad_w), torch.from_numpy(grad_b)
+                if learning_rates is not None:
+                    learning_rates.append(float(optimizer.param_groups[0]["lr"]))
                 optimizer.step()
+                if schedule is not None:
+                    schedule.step()
                 seconds += time.perf_counter() - tic
                 seen += len(batch)
                 # Every record_every examples, and always after the last step.

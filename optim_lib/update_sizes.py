@@ -19,7 +19,7 @@ import torch
 from .digits import DigitsData
 from .network import NetworkRun, train_network
 
-__all__ = ["network_update_rms"]
+__all__ = ["network_update_rms", "network_v_hat_spread"]
 
 
 def network_update_rms(
@@ -68,3 +68,59 @@ def network_update_rms(
     run = train_network(optimizer_class, hyperparameters, data, batch_size=batch_size, epochs=epochs, seed=seed,
                         hidden=hidden, scheduler=watch)
     return run, np.array(sizes)
+
+
+def network_v_hat_spread(
+    data: DigitsData,
+    *,
+    seeds: Sequence[int] = tuple(range(10)),
+    lr: float = 1e-3,
+    beta2: float = 0.999,
+    batch_size: int = 32,
+    steps: int = 47,
+    hidden: Sequence[int] = (64,),
+) -> np.ndarray:
+    r"""How much Adam's bias-corrected second moment :math:`\hat v_t` of each weight varies
+    from one seed to another in the first ``steps`` steps on the digits network.
+
+    Trains optim_lib's ``Adam`` (``lr``, ``betas=(0.9, beta2)``) once per seed (each seed
+    draws its own initial weights and minibatch order, as in
+    :func:`~optim_lib.network.train_network`), reads :math:`\hat v_t = v_t / (1 - \beta_2^t)`
+    of every parameter after each step, and returns, for each step :math:`t`, the median over
+    the parameters of the relative spread across seeds, :math:`\operatorname{std}_s(\hat
+    v_{t,i}) / \operatorname{mean}_s(\hat v_{t,i})` (parameters whose :math:`\hat v` is 0 in
+    every seed, e.g. weights on blank pixels, are left out). A single squared normal number
+    has a relative spread of :math:`\sqrt 2 \approx 1.41`; an average of :math:`k`
+    independent ones, :math:`\sqrt{2/k}`.
+    """
+    from .optimizers import Adam
+
+    if len(seeds) < 2:
+        raise ValueError(f"seeds must hold at least two seeds; got {seeds!r}")
+    epochs = -(-steps * batch_size // data.n_train)
+    per_seed = []
+    for seed in seeds:
+        v_hats: list[np.ndarray] = []
+
+        def watch(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+            parameters = [p for group in optimizer.param_groups for p in group["params"]]
+
+            def read(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+                if len(v_hats) < steps:
+                    t = opt.state[parameters[0]]["t"]
+                    v = torch.cat([opt.state[p]["v"].reshape(-1) for p in parameters])
+                    v_hats.append((v / (1 - beta2**t)).numpy().copy())
+
+            optimizer.register_step_post_hook(read)
+            return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+        train_network(Adam, {"lr": lr, "betas": (0.9, beta2)}, data, batch_size=batch_size, epochs=epochs,
+                      seed=seed, hidden=hidden, scheduler=watch)
+        per_seed.append(np.array(v_hats[:steps]))
+    v_hat = np.stack(per_seed)  # seeds x steps x parameters
+    mean, spread = v_hat.mean(axis=0), v_hat.std(axis=0)
+    spreads = []
+    for t in range(steps):
+        keep = mean[t] > 0
+        spreads.append(float(np.median(spread[t][keep] / mean[t][keep])))
+    return np.array(spreads)

@@ -830,3 +830,164 @@ def matrix_explorer(
     if _ipython_is_running():
         explorer.display()
     return explorer
+
+
+# --- Learning-rate schedules (the schedules chapter) ------------------------------------------
+# Imported here, not at the top, so that this section can be read (and merged) on its own.
+
+from .plotting import ScheduleFigure  # noqa: E402
+from .schedules import EXPLORER_DECAYS, shaped_schedule  # noqa: E402
+
+WARMUP_FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+"""The warm-up slider's stops: the fraction of all steps spent warming up."""
+
+
+class ScheduleExplorer(_Explorer):
+    """Sliders for an optimizer's hyperparameters (its ``lr`` is the schedule's peak), the
+    warm-up's length and the decay's shape, wired to the airfoil regression
+    (:func:`~optim_lib.train_linear_regression`, given :class:`~optim_lib.airfoil.AirfoilData`)
+    or the digits network (:func:`~optim_lib.network.train_network`, given
+    :class:`~optim_lib.digits.DigitsData`), with a
+    :class:`~optim_lib.plotting.ScheduleFigure`: the loss beside each step's learning rate.
+
+    The schedule is :func:`~optim_lib.schedules.shaped_schedule` (torch's schedulers, and
+    :class:`~optim_lib.schedules.WSD`) over the run's steps. A baseline runs at a constant
+    learning rate.
+
+    The website cannot run this one (the browser's trainer takes no schedule, and the network
+    needs NumPy): there the figure shows the default setting, with a note that the sliders run
+    live in Jupyter or Colab.
+
+    Attributes:
+        sliders: name → widget: the hyperparameters, ``batch_size``, ``warmup`` and ``decay``.
+        run: the latest run (``None`` while the sliders hold values the optimizer refuses).
+        baseline_run: the baseline's run at the current batch size, if any.
+        schedule: the latest :class:`~optim_lib.schedules.Schedule`.
+    """
+
+    kind = "schedule"
+
+    def __init__(
+        self,
+        optimizer_class: type[torch.optim.Optimizer],
+        hyperparameters: Mapping[str, Any] | None = None,
+        data: AirfoilData | DigitsData | None = None,
+        *,
+        batch_size: int | None = None,
+        epochs: int | None = None,
+        warmup: float = 0.0,
+        decay: str = "cosine",
+        baseline: Baseline | None = None,
+    ) -> None:
+        data = load_airfoil() if data is None else data
+        if isinstance(data, AirfoilData):
+            self.experiment, examples, sizes = "airfoil", len(data), BATCH_SIZES
+            batch_size, epochs = (10 if batch_size is None else batch_size), (2 if epochs is None else epochs)
+        elif isinstance(data, DigitsData):
+            self.experiment, examples, sizes = "network", data.n_train, NETWORK_BATCH_SIZES
+            batch_size, epochs = (32 if batch_size is None else batch_size), (5 if epochs is None else epochs)
+        else:
+            raise ValueError(f"data must be AirfoilData (load_airfoil) or DigitsData (load_digits); "
+                             f"got {type(data).__name__}")
+        check_whole("batch_size", batch_size, 1, examples)
+        check_whole("epochs", epochs, 1)
+        if warmup not in WARMUP_FRACTIONS:
+            raise ValueError(f"warmup must be one of {list(WARMUP_FRACTIONS)}; got {warmup!r}")
+        if decay not in EXPLORER_DECAYS:
+            raise ValueError(f"decay must be one of {EXPLORER_DECAYS}; got {decay!r}")
+        options = sorted({size for size in sizes if size < examples} | {examples, batch_size})
+        sliders = [options_slider("batch_size", "batch size", options, batch_size),
+                   options_slider("warmup", "warm-up (of all steps)", WARMUP_FRACTIONS, warmup),
+                   options_slider("decay", "decay", EXPLORER_DECAYS, decay)]
+        super().__init__(optimizer_class, hyperparameters, sliders, continuous_update=False, baseline=baseline)
+        self.data = data
+        self.examples = examples
+        self.epochs = epochs
+        self.schedule = None
+        lr = self.hyperparameters().get("lr", 0.1)
+        self.figure = ScheduleFigure(kind="loss" if self.experiment == "airfoil" else "network", epochs=float(epochs),
+                                     examples=examples, lr_top=1.05 * float(lr))
+        self._start()
+
+    @property
+    def run(self) -> LossCurve | NetworkRun | None:
+        return self._result
+
+    @property
+    def baseline_run(self) -> LossCurve | NetworkRun | None:
+        return self._baseline_result
+
+    def _setting(self) -> tuple[int, float, str]:
+        return self.sliders["batch_size"].value, self.sliders["warmup"].value, self.sliders["decay"].value
+
+    def _steps(self, batch_size: int) -> int:
+        return -(-self.examples // batch_size) * self.epochs
+
+    def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
+                    hyperparameters: Mapping[str, Any], setting: tuple[int, float, str]) -> LossCurve | NetworkRun:
+        batch_size, warmup, decay = setting
+        schedule = shaped_schedule(decay, self._steps(batch_size), warmup)
+        if self.experiment == "airfoil":
+            return train_linear_regression(optimizer_class, hyperparameters, self.data, batch_size=batch_size,
+                                           epochs=self.epochs, seed=SEED, record_every=RECORD_EVERY,
+                                           scheduler=schedule)
+        return train_network(optimizer_class, hyperparameters, self.data, batch_size=batch_size, epochs=self.epochs,
+                             seed=SEED, scheduler=schedule)
+
+    def _baseline_run(self, setting: tuple[int, float, str]) -> Any:
+        # The baseline keeps a constant learning rate: it depends on the batch size only.
+        return super()._baseline_run((setting[0], 0.0, "constant"))
+
+    def _run(self) -> str:
+        setting = self._setting()
+        batch_size, warmup, decay = setting
+        self.schedule = shaped_schedule(decay, self._steps(batch_size), warmup)
+        self._result = self._experiment(self.optimizer_class, self.hyperparameters(), setting)
+        self._baseline_result = self._baseline_run(setting)
+        self.figure.update(self._result, self._baseline_result, title=self._title())
+        summary = f"{self.schedule.label()}, {self.schedule.total_steps} steps: {self._result.summary()}"
+        if self._baseline_result is not None:
+            summary += f"\nbaseline {self._baseline_result.optimizer} (constant lr): {self._baseline_result.summary()}"
+        return summary
+
+    def _web_experiment(self) -> dict[str, Any] | None:
+        return None  # see the class docstring
+
+    def _title(self) -> str:
+        batch_size, warmup, decay = self._setting()
+        return (f"{loss_title(self.optimizer_class.__name__, self.hyperparameters(), batch_size)}; "
+                f"warm-up {warmup:.0%}, then {decay}")
+
+
+def schedule_explorer(
+    optimizer_class: type[torch.optim.Optimizer],
+    hyperparameters: Mapping[str, Any] | None = None,
+    data: AirfoilData | DigitsData | None = None,
+    *,
+    batch_size: int | None = None,
+    epochs: int | None = None,
+    warmup: float = 0.0,
+    decay: str = "cosine",
+    baseline: Baseline | None = None,
+) -> ScheduleExplorer:
+    """Show sliders for ``optimizer_class``'s hyperparameters, the batch size, the warm-up and
+    the decay, and the loss beside the learning-rate schedule, on the airfoil regression
+    (``data`` from :func:`~optim_lib.load_airfoil`, the default; 2 epochs, batch 10) or the
+    digits network (``data`` from :func:`~optim_lib.digits.load_digits`; 5 epochs, batch 32).
+
+    Args:
+        optimizer_class: an optim_lib class with sliders (or its torch.optim twin).
+        hyperparameters: the sliders' starting values; ``lr`` is the schedule's peak.
+        warmup: the starting warm-up, one of :data:`WARMUP_FRACTIONS` (a fraction of all steps).
+        decay: the starting decay, one of :data:`~optim_lib.schedules.EXPLORER_DECAYS`.
+        baseline: ``(optimizer_class, hyperparameters)`` run at a constant learning rate,
+            drawn dashed for comparison.
+
+    Returns:
+        The :class:`ScheduleExplorer`, already displayed when running under IPython.
+    """
+    explorer = ScheduleExplorer(optimizer_class, hyperparameters, data, batch_size=batch_size, epochs=epochs,
+                                warmup=warmup, decay=decay, baseline=baseline)
+    if _ipython_is_running():
+        explorer.display()
+    return explorer

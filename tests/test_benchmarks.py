@@ -56,3 +56,15 @@ def test_memory_and_matrix_slider_benchmark_prints_every_event_and_a_verdict(air
                 "(d) network, Muon + AdamW", "(e) matrix, Muon", "reference: (c) with Adam"):
         assert row in result.stdout, result.stdout
     assert "all targets met" in result.stdout or "target(s) missed" in result.stdout
+
+
+def test_schedule_slider_benchmark_prints_every_row():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_schedule_sliders.py"], cwd=REPO, capture_output=True, text=True,
+        timeout=600,
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1 means a target missed, not a crash
+    for row in ("(a) schedule, airfoil", "(b) schedule, airfoil", "(c) schedule, network",
+                "(d) schedule, network", "reference: airfoil explorer", "reference: network explorer"):
+        assert row in result.stdout, result.stdout
+    assert "all targets met" in result.stdout or "target(s) missed" in result.stdout

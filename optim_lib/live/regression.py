@@ -130,6 +130,8 @@ class Curve:
     losses: list[float]
     seconds: float
     diverged_at: float | None
+    steps: int = 0
+    """The steps taken."""
 
 
 def train(
@@ -143,11 +145,16 @@ def train(
     batch_size: int,
     record_every: int,
     moments: Moments | None = None,
+    schedule: Sequence[Mapping[str, Any]] | None = None,
 ) -> Curve:
     """Train with ``rule`` (an elementwise rule, hyperparameters ``group`` under torch's
     names, checked by the caller) from ``theta0 = (w..., b)``, one epoch per permutation in
     ``orders``, and record the full-data loss every ``record_every`` examples and after the
-    last step (at the rule's ``evaluation_point``, for schedule-free AdamW)."""
+    last step (at the rule's ``evaluation_point``, for schedule-free AdamW).
+
+    ``schedule``: ``None``, or the hyperparameters of every step (a learning-rate schedule
+    read off a torch scheduler by the caller: step ``k`` runs with ``schedule[k]`` instead of
+    ``group``)."""
     if moments is None:
         moments = second_moments(rows, targets)
     n = len(targets)
@@ -156,7 +163,7 @@ def train(
     theta = [float(v) for v in theta0]
     if not rule.elementwise:
         return _train_on_vectors(rule, group, rows, targets, theta, orders, batch_size=batch_size,
-                                 record_every=record_every, moments=moments)
+                                 record_every=record_every, moments=moments, schedule=schedule)
     states = [rule.initial_state(v, group) for v in theta]
     recorded = [0.0]
     losses = [full_loss(moments, theta)]
@@ -165,11 +172,16 @@ def train(
     seconds = 0.0
     total = n * len(orders)
     coordinates = range(len(theta))
+    steps = 0
     for order in orders if diverged_at is None else ():
         for start in range(0, n, batch_size):
             tic = time.perf_counter()
             batch = order[start : start + batch_size]
             gradient = minibatch_gradient(rows, targets, batch, theta)
+            if schedule is not None:
+                group = schedule[steps]
+                arguments = rule.arguments(group)
+            steps += 1
             try:
                 for i in coordinates:
                     theta[i], states[i] = update(theta[i], gradient[i], states[i], **arguments)
@@ -182,13 +194,14 @@ def train(
                 losses.append(full_loss(moments, _evaluated(rule, theta, states, group)))
                 if _is_diverged(losses[-1]):
                     diverged_at = seen / n
-                    return Curve(recorded, losses, seconds, diverged_at)
-    return Curve(recorded, losses, seconds, diverged_at)
+                    return Curve(recorded, losses, seconds, diverged_at, steps)
+    return Curve(recorded, losses, seconds, diverged_at, steps)
 
 
 def _train_on_vectors(rule: Rule, group: Mapping[str, Any], rows: Sequence[Sequence[float]],
                       targets: Sequence[float], theta: list[float], orders: Sequence[Sequence[int]], *,
-                      batch_size: int, record_every: int, moments: Moments) -> Curve:
+                      batch_size: int, record_every: int, moments: Moments,
+                      schedule: Sequence[Mapping[str, Any]] | None = None) -> Curve:
     """:func:`train` for a rule that is not elementwise (it looks at a whole parameter, as
     Adafactor does): the weights ``w`` and the bias ``b`` as two parameters, each a
     :class:`~optim_lib.rules._vector.Vector`, as the torch model has them."""
@@ -207,11 +220,15 @@ def _train_on_vectors(rule: Rule, group: Mapping[str, Any], rows: Sequence[Seque
 
     recorded = [0.0]
     losses = [full_loss(moments, evaluated())]
-    seen, seconds, total = 0, 0.0, n * len(orders)
+    seen, seconds, total, steps = 0, 0.0, n * len(orders), 0
     for order in orders if _is_diverged(losses[0]) is False else ():
         for start in range(0, n, batch_size):
             tic = time.perf_counter()
             batch = order[start : start + batch_size]
+            if schedule is not None:
+                group = schedule[steps]
+                arguments = rule.arguments(group)
+            steps += 1
             gradient = minibatch_gradient(rows, targets, batch, [*params[0].values, *params[1].values])
             pieces = (Vector(gradient[:-1]), Vector(gradient[-1:]))
             try:
@@ -225,5 +242,5 @@ def _train_on_vectors(rule: Rule, group: Mapping[str, Any], rows: Sequence[Seque
                 recorded.append(seen / n)
                 losses.append(full_loss(moments, evaluated()))
                 if _is_diverged(losses[-1]):
-                    return Curve(recorded, losses, seconds, seen / n)
-    return Curve(recorded, losses, seconds, 0.0 if _is_diverged(losses[0]) else None)
+                    return Curve(recorded, losses, seconds, seen / n, steps)
+    return Curve(recorded, losses, seconds, 0.0 if _is_diverged(losses[0]) else None, steps)
