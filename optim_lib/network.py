@@ -26,6 +26,10 @@ How it is trained, and why:
   the loss on all training images is recorded at the end of every epoch (or every
   ``record_every`` examples), the test loss and accuracy at the end of every epoch, each
   in one pass over the whole set.
+* An optimizer with a ``train()``/``eval()`` pair (schedule-free AdamW, optim_lib's or the
+  schedulefree package's) takes its steps in train mode, where the gradient is taken at
+  :math:`y`, and every loss and accuracy is recorded in eval mode, at the average
+  :math:`x` one evaluates, as the package's documentation asks; the run ends in eval mode.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import torch
 
 from .digits import N_CLASSES, N_PIXELS, DigitsData
 from .live import text
+from .optimizers.base import has_modes
 from .rules._checks import check_whole
 
 __all__ = ["LOSS_LIMIT", "NetworkRun", "build_network", "loss_and_gradients", "train_network"]
@@ -236,7 +241,8 @@ class NetworkRun:
     diverged_at: float | None = None
     """The same moment in epochs."""
     network: torch.nn.Sequential | None = field(default=None, repr=False, compare=False)
-    """The trained network (its parameters as the last step left them)."""
+    """The trained network (its parameters as the last step left them; for an optimizer
+    with ``train()``/``eval()``, in eval mode: schedule-free AdamW's average :math:`x`)."""
 
     @property
     def steps(self) -> int:
@@ -331,6 +337,11 @@ def train_network(
             the test loss. Each record is a forward pass over all 1500 training images:
             recording four times an epoch made a default run 1.2 times as long.
 
+    Modes: if the optimizer has ``train()`` and ``eval()`` (schedule-free AdamW), each step's
+    gradient is computed in train mode (at :math:`y`) and every recorded loss and accuracy
+    in eval mode (at :math:`x`); the run ends in eval mode. The divergence check on the
+    minibatch loss is made at :math:`y`, where that loss is computed.
+
     Divergence: a loss that is not finite or exceeds :data:`LOSS_LIMIT` stops training; the
     result says at which step and epoch (``diverged_at_step``, ``diverged_at``). Nothing is
     raised and nothing is printed or warned.
@@ -343,6 +354,7 @@ def train_network(
     optimizer = optimizer_class(parameters, **hyperparameters)  # checks the hyperparameters
     schedule = None if scheduler is None else _make_scheduler(scheduler, optimizer)
     group = optimizer.param_groups[0]
+    modes = has_modes(optimizer)
     X, y = data.X_train.numpy(), data.y_train.numpy()
     X_test, y_test = data.X_test.numpy(), data.y_test.numpy()
     n = len(y)
@@ -357,12 +369,16 @@ def train_network(
     layers = _LayerViews(parameters)
 
     def record_train() -> bool:
-        """Record the full training loss; whether it diverged."""
+        """Record the full training loss (in eval mode); whether it diverged."""
+        if modes:
+            optimizer.eval()
         loss, _ = _loss_and_accuracy(layers(), X, y)
         train_losses.append(loss)
         return _is_diverged(loss)
 
     def record_test(epoch: int) -> bool:
+        if modes:
+            optimizer.eval()
         loss, accuracy = _loss_and_accuracy(layers(), X_test, y_test)
         test_epochs.append(epoch)
         test_losses.append(loss)
@@ -380,6 +396,8 @@ def train_network(
             X_epoch, y_epoch = X[order], y[order]
             for start in range(0, n, batch_size):
                 X_batch, y_batch = X_epoch[start : start + batch_size], y_epoch[start : start + batch_size]
+                if modes:
+                    optimizer.train()  # nothing to do unless a record switched to eval mode
                 loss, gradients = loss_and_gradients(layers(), X_batch, y_batch)
                 if _is_diverged(loss):
                     diverged_at_step = len(learning_rates)
@@ -403,6 +421,8 @@ def train_network(
         if diverged_at_step is not None and train_epochs[-1] != seen / n:
             train_epochs.append(seen / n)  # the training curve ends where training stopped
             record_train()
+        if modes:
+            optimizer.eval()  # the network returned holds the point one evaluates
     seconds = time.perf_counter() - tic
     return NetworkRun(
         train_epochs=np.array(train_epochs),

@@ -94,6 +94,15 @@ EQUATION_PAGES: dict[str, str] = {
     "muon-lr": "15_muon",
     "muon-decay": "15_muon",
     "muon-x": "15_muon",
+    "sf-warmup": "16_schedule_free",
+    "sf-weight": "16_schedule_free",
+    "sf-c": "16_schedule_free",
+    "sf-v": "16_schedule_free",
+    "sf-g": "16_schedule_free",
+    "sf-y": "16_schedule_free",
+    "sf-z": "16_schedule_free",
+    "sf-x": "16_schedule_free",
+    "sf-y-from-x": "16_schedule_free",
 }
 """The chapter (notebook name, without ``.ipynb``) whose numbered equation each tag names.
 A test checks it against the chapters: every rule's tags are here, and each chapter defines

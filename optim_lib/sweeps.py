@@ -27,6 +27,7 @@ import inspect
 import json
 import math
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ import torch
 from .airfoil import AirfoilData
 from .digits import DigitsData
 from .landscapes import Landscape
-from .network import train_network
+from .network import Scheduler, train_network
 from .rules._checks import check_whole
 from .trajectories import run_trajectory
 from .training import train_linear_regression
@@ -219,15 +220,25 @@ def sweep_airfoil(optimizer_class: type[torch.optim.Optimizer], hyperparameters:
 def sweep_network(optimizer_class: type[torch.optim.Optimizer], hyperparameters: Mapping[str, Any] | None,
                   learning_rates: Sequence[float], data: DigitsData, *, seeds: Sequence[int] = (0, 1, 2),
                   batch_size: int = 32, epochs: int = 10, hidden: Sequence[int] = (64,),
-                  metric: str = "test accuracy") -> SweepResult:
+                  metric: str = "test accuracy", scheduler: Scheduler | None = None) -> SweepResult:
     """The digits network at each learning rate and seed: the final ``"test accuracy"`` or
-    ``"training loss"``."""
+    ``"training loss"``.
+
+    ``scheduler``: as :func:`~optim_lib.network.train_network` takes it (a function of the
+    optimizer that returns a ``torch.optim.lr_scheduler`` on it, stepped after every step),
+    made afresh for every run, so a warm-up plus cosine schedule is swept with the peak rate
+    it multiplies. The cache knows a schedule by what it does: the learning rates (and
+    betas or momentum) it gives each param group at every step of a run, at every rate of
+    the grid (:func:`schedule_fingerprint`).
+    """
     if metric not in ("test accuracy", "training loss"):
         raise ValueError(f"metric must be 'test accuracy' or 'training loss'; got {metric!r}")
+    if scheduler is not None and not callable(scheduler):
+        raise TypeError(f"scheduler must be a function optimizer -> LRScheduler, or None; got {scheduler!r}")
 
     def one(lr: float, seed: int) -> float:
         run = train_network(optimizer_class, {**dict(hyperparameters or {}), "lr": lr}, data,
-                            batch_size=batch_size, epochs=epochs, seed=seed, hidden=hidden)
+                            batch_size=batch_size, epochs=epochs, seed=seed, hidden=hidden, scheduler=scheduler)
         if run.diverged_at is not None:
             return math.nan
         return run.final_test_accuracy if metric == "test accuracy" else float(run.train_losses[-1])
@@ -235,6 +246,32 @@ def sweep_network(optimizer_class: type[torch.optim.Optimizer], hyperparameters:
     digest = hashlib.sha1()
     for tensor in (data.X_train, data.y_train, data.X_test, data.y_test):
         digest.update(tensor.numpy().tobytes())
-    return _run_grid("network", optimizer_class, hyperparameters or {}, learning_rates, seeds,
-                     {"batch_size": batch_size, "epochs": epochs, "hidden": list(hidden), "data": digest.hexdigest()},
-                     metric, one)
+    settings: dict[str, Any] = {"batch_size": batch_size, "epochs": epochs, "hidden": list(hidden),
+                                "data": digest.hexdigest()}
+    if scheduler is not None:
+        check_whole("batch_size", batch_size, 1, data.n_train)
+        check_whole("epochs", epochs, 1)
+        steps = epochs * math.ceil(data.n_train / batch_size)
+        settings["schedule"] = schedule_fingerprint(scheduler, optimizer_class, hyperparameters or {},
+                                                    learning_rates, steps)
+    return _run_grid("network", optimizer_class, hyperparameters or {}, learning_rates, seeds, settings, metric, one)
+
+
+def schedule_fingerprint(scheduler: Scheduler, optimizer_class: type[torch.optim.Optimizer],
+                         hyperparameters: Mapping[str, Any], learning_rates: Sequence[float], steps: int) -> str:
+    """A hash of what ``scheduler`` does over ``steps`` steps: it is made on an
+    ``optimizer_class`` with ``hyperparameters`` at each of ``learning_rates`` (on one
+    parameter that never gets a gradient, so nothing moves) and stepped ``steps`` times, and
+    every param group's ``lr``, ``betas`` and ``momentum`` are read before every step. Two
+    schedulers with the same fingerprint give the same runs."""
+    digest = hashlib.sha1()
+    for lr in learning_rates:
+        optimizer = optimizer_class([torch.zeros(1, requires_grad=True)], **{**dict(hyperparameters), "lr": float(lr)})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "lr_scheduler.step() before optimizer.step()": no step is taken
+            schedule = scheduler(optimizer)
+            for _ in range(steps):
+                digest.update(repr([(g["lr"], g.get("betas"), g.get("momentum"))
+                                    for g in optimizer.param_groups]).encode())
+                schedule.step()
+    return digest.hexdigest()

@@ -30,7 +30,7 @@ from .live.trajectory import DIVERGENCE_LIMIT, run_2d
 from .optimizers.base import RuleOptimizer, has_modes, plain_hyperparameters
 from .rules._checks import check_whole
 
-__all__ = ["DIVERGENCE_LIMIT", "Trajectory", "run_trajectory"]
+__all__ = ["DIVERGENCE_LIMIT", "Trajectory", "run_trajectory", "schedule_free_sequences"]
 
 
 @dataclass(frozen=True)
@@ -130,3 +130,48 @@ def _run_torch(
             return points, step
         points.append(x)
     return points, None
+
+
+def schedule_free_sequences(
+    hyperparameters: Mapping[str, Any] | None = None,
+    landscape: Landscape = QUADRATIC,
+    steps: int = 20,
+) -> dict[str, Trajectory]:
+    r"""Schedule-free AdamW's three sequences on ``landscape``, from its start: the fast
+    iterates :math:`z`, the gradient points :math:`y` and the average :math:`x` (the point
+    :func:`run_trajectory` records), as one :class:`Trajectory` each, keyed ``"z"``, ``"y"``
+    and ``"x"``.
+
+    The rule :func:`~optim_lib.rules.schedule_free.adamw_schedule_free_update` is run on
+    NumPy arrays; :math:`x` comes from :func:`~optim_lib.rules.schedule_free.schedule_free_x`.
+    ``hyperparameters`` are :class:`~optim_lib.optimizers.schedule_free.AdamWScheduleFree`'s
+    (checked by its constructor). If any of the three points is not finite or beyond
+    :data:`DIVERGENCE_LIMIT`, all three paths stop before that step and say so.
+    """
+    from .optimizers.schedule_free import AdamWScheduleFree
+    from .rules.schedule_free import adamw_schedule_free_arguments, adamw_schedule_free_init
+    from .rules.schedule_free import adamw_schedule_free_update, schedule_free_x
+
+    check_whole("steps", steps, 0)
+    hyperparameters = dict(hyperparameters or {})
+    x0 = np.array(landscape.start, dtype=np.float64)
+    optimizer = AdamWScheduleFree([torch.tensor(x0)], **hyperparameters)  # checks the hyperparameters
+    arguments = adamw_schedule_free_arguments(plain_hyperparameters(optimizer.param_groups[0]))
+    y, state = x0.copy(), adamw_schedule_free_init(x0)
+    paths: dict[str, list[np.ndarray]] = {"z": [x0], "y": [x0], "x": [x0]}
+    diverged_at = None
+    with np.errstate(all="ignore"):
+        for step in range(1, steps + 1):
+            y, state = adamw_schedule_free_update(y, np.array(landscape.grad(*y)), state, **arguments)
+            points = {"z": state["z"], "y": y, "x": schedule_free_x(y, state["z"], arguments["beta1"])}
+            if any(_is_diverged(point) for point in points.values()):
+                diverged_at = step
+                break
+            for name, point in points.items():
+                paths[name].append(point)
+    names = {"z": "z (fast iterates)", "y": "y (gradient points)", "x": "x (average)"}
+    return {
+        name: Trajectory(path=np.array(path), landscape=landscape, optimizer=names[name],
+                         hyperparameters=hyperparameters, diverged_at=diverged_at)
+        for name, path in paths.items()
+    }

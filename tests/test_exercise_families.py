@@ -23,7 +23,8 @@ def test_every_family_module_of_the_package_is_in_families():
 
 def test_exercises_come_in_the_chapters_order():
     assert list(EXERCISES) == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw",
-                               "nadam", "radam", "adamax", "adafactor", "lion", "muon"]
+                               "nadam", "radam", "adamax", "adafactor", "lion", "muon",
+                               "schedule_free"]
 
 
 def test_two_exercises_with_one_name_are_refused():

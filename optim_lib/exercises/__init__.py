@@ -37,7 +37,7 @@ trials, the messages) and the building blocks the families share; each algorithm
 a module of its own with its references, its catalogue of mistakes, its starter code and its
 ``EXERCISES``: :mod:`.sgd` (gradient descent, momentum, Nesterov), :mod:`.adagrad`,
 :mod:`.rmsprop`, :mod:`.adadelta`, :mod:`.adam` (Adam, AdamW), :mod:`.adam_descendants` (NAdam,
-RAdam, Adamax), :mod:`.adafactor`, :mod:`.lion` and :mod:`.muon`. To add a family, write its
+RAdam, Adamax), :mod:`.adafactor`, :mod:`.lion`, :mod:`.muon` and :mod:`.schedule_free`. To add a family, write its
 module the same way and import it here into :data:`FAMILIES`.
 """
 
@@ -46,12 +46,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import adadelta, adafactor, adagrad, adam, adam_descendants, lion, muon, rmsprop, sgd
+from . import adadelta, adafactor, adagrad, adam, adam_descendants, lion, muon, rmsprop, schedule_free, sgd
 from .checking import ATOL, RTOL, CheckResult, Exercise, Mistake, Range, check_exercise
 
 __all__ = ["check_update", "CheckResult", "EXERCISES", "Exercise", "Mistake", "Range", "RTOL", "ATOL"]
 
-FAMILIES = (sgd, adagrad, rmsprop, adadelta, adam, adam_descendants, adafactor, lion, muon)
+FAMILIES = (sgd, adagrad, rmsprop, adadelta, adam, adam_descendants, adafactor, lion, muon, schedule_free)
 """The algorithm families' modules, in the chapters' order; each lists its exercises in its
 own ``EXERCISES`` tuple."""
 
@@ -69,7 +69,7 @@ def _by_name(exercises: Iterable[Exercise]) -> dict[str, Exercise]:
 
 EXERCISES: dict[str, Exercise] = _by_name(exercise for family in FAMILIES for exercise in family.EXERCISES)
 """The exercises by name: ``sgd``, ``momentum``, ``nesterov``, ``adagrad``, ``rmsprop``,
-``adadelta``, ``adam``, ``adamw``, ``nadam``, ``radam``, ``adamax``, ``adafactor``, ``lion``, ``muon``."""
+``adadelta``, ``adam``, ``adamw``, ``nadam``, ``radam``, ``adamax``, ``adafactor``, ``lion``, ``muon``, ``schedule_free``."""
 
 
 def check_update(

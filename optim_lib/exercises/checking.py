@@ -41,14 +41,18 @@ SHAPES: tuple[tuple[int, ...], ...] = ((3,), (2, 4), (5,), (3, 2), (2, 2, 2))
 @dataclass(frozen=True)
 class Range:
     """Where a hyperparameter is sampled: uniform on ``[low, high]``, or log-uniform when
-    ``log`` is true. Samples are rounded to 3 significant digits, so that the values a
-    message shows are exactly the values used."""
+    ``log`` is true, or a whole number from ``low`` to ``high`` (both included) when
+    ``whole`` is true (a number of warm-up steps). Samples are rounded to 3 significant
+    digits, so that the values a message shows are exactly the values used."""
 
     low: float
     high: float
     log: bool = False
+    whole: bool = False
 
     def sample(self, rng: np.random.Generator) -> float:
+        if self.whole:
+            return int(rng.integers(int(self.low), int(self.high) + 1))
         if self.log:
             value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
         else:
