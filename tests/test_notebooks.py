@@ -73,4 +73,9 @@ def test_colab_setup_cell_installs_optim_lib_and_enables_widgets_in_colab(monkey
     assert [call[0] for call in calls] == ["pip", "widgets"]
     command = calls[0][1][0]
     assert command[1:4] == ["-m", "pip", "install"]
-    assert f"git+{CONFIG['repository']['url']}" in command
+    # optim_lib with the oracles that chapters import (lion-pytorch, schedulefree), from the repository
+    assert command[-1] == f"optim-lib[oracles] @ git+{CONFIG['repository']['url']}"
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {spec.split(">")[0].split("=")[0] for spec in extras["oracles"]} == {"lion-pytorch", "schedulefree"}
