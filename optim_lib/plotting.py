@@ -995,3 +995,58 @@ class MatrixFigure(_BlitFigure):
         self._message.set_text(_wrap_message(message))
         self._set_title(run.title())
         self._redraw()
+
+
+# --- The step against the memory-bandwidth floor -------------------------------------------
+
+ROOFLINE_FIGSIZE = (7.0, 4.4)
+
+
+def plot_step_roofline(timings: Sequence[Mapping[str, Any]], bandwidth: float, ax: Axes | None = None,
+                       *, bandwidth_label: str = "measured bandwidth") -> Axes:
+    """Step time against the bytes a step must move, on log axes, with the floor set by
+    the memory bandwidth: the line ``seconds = bytes / bandwidth`` (a roofline's memory
+    roof, drawn as time). Each point is a measured step; the closer to the line, the closer
+    that path is to the machine's limit; nothing can lie below it for long, since the
+    bytes counted are a minimum.
+
+    ``timings``: dicts with ``"optimizer"``, ``"path"`` (the implementation, one colour and
+    marker each), ``"bytes"`` (bytes the step must move: the cost model's bytes per
+    parameter times the parameters) and ``"seconds"`` (the measured median step time).
+    ``bandwidth`` in bytes per second.
+
+    Raises:
+        ValueError: no timings, a timing without positive finite bytes and seconds, or a
+            bandwidth that is not positive and finite.
+    """
+    if not timings:
+        raise ValueError("timings must hold at least one measured step; got none")
+    if not (isinstance(bandwidth, (int, float)) and 0 < bandwidth < math.inf):
+        raise ValueError(f"bandwidth must be a positive finite number of bytes per second; got {bandwidth!r}")
+    for timing in timings:
+        for key in ("bytes", "seconds"):
+            value = timing.get(key)
+            if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+                raise ValueError(f"each timing's {key!r} must be a positive finite number; got {timing!r}")
+    if ax is None:
+        ax = _new_axes(ROOFLINE_FIGSIZE)
+    markers = "osD^vP*Xh"
+    paths = list(dict.fromkeys(t["path"] for t in timings))
+    for index, path in enumerate(paths):
+        mine = [t for t in timings if t["path"] == path]
+        ax.plot([t["bytes"] for t in mine], [1e3 * t["seconds"] for t in mine], linestyle="none",
+                marker=markers[index % len(markers)], markersize=7, label=path)
+    low = min(t["bytes"] for t in timings) / 2
+    high = max(t["bytes"] for t in timings) * 2
+    sizes = np.geomspace(low, high, 50)
+    ax.plot(sizes, 1e3 * sizes / bandwidth, color="black", linewidth=1.5,
+            label=f"floor: bytes / {bandwidth_label} ({bandwidth / 1e9:.1f} GB/s)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(low, high)
+    ax.set_xlabel("bytes one step must move (cost model)")
+    ax.set_ylabel("time of one step (ms, median)")
+    ax.set_title("One optimizer step against the memory-bandwidth floor")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
