@@ -49,13 +49,19 @@ class _Views:
     assigning ``p.data``, even a transpose of the same memory, all make new views).
     """
 
-    __slots__ = ("tensors", "layout", "p", "arrays")
+    __slots__ = ("tensors", "layout", "p", "arrays", "sliceable", "flat", "flat_arrays")
 
     def __init__(self, p: torch.Tensor, state: State) -> None:
         self.tensors = _tensors(state)
         self.layout = _layout(p)
         self.p = p.detach().numpy()
         self.arrays = {k: v.numpy() for k, v in self.tensors.items()}
+        # A large parameter whose state is all of its shape, all contiguous, is stepped in
+        # slices (as a large group is: see SLICE) through flat views of the same memory.
+        self.sliceable = self.p.size > SLICE and all(
+            a.flags.c_contiguous and a.shape == self.p.shape for a in (self.p, *self.arrays.values()))
+        self.flat = self.p.reshape(-1) if self.sliceable else None
+        self.flat_arrays = {k: a.reshape(-1) for k, a in self.arrays.items()} if self.sliceable else None
 
     @classmethod
     def of(cls, p: torch.Tensor, state: State) -> _Views | None:
@@ -94,6 +100,38 @@ def _numpy_or_none(g: torch.Tensor) -> Any:
         return None
 
 
+SLICE = 1 << 17
+"""Elements per slice when an elementwise rule runs on a large array (128 K: half a
+megabyte of float32 per array, so a rule's temporaries stay in the cache). On ResNet-18's
+parameter shapes (11.7 M floats) Adam's step on whole arrays took 78 ms, most of it
+page faults and cache misses of its 47 MB temporaries; the same rule run on 128 K-element
+slices took 32 ms, torch.optim's default (foreach) 36 ms. An elementwise rule gives the
+same numbers on any slicing, so the slice size changes the speed, never the result."""
+
+
+def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
+                    arguments: Mapping[str, Any], plain: dict[str, Any]) -> None:
+    """Run an elementwise ``rule`` on ``SLICE``-element slices of the flat NumPy arrays
+    ``p``, ``g`` and ``arrays`` (the state entries, of ``p``'s size), writing each slice's
+    new values back in place. Every slice sees the same plain state (the step count); its
+    new value is put in ``plain``."""
+    size = p.shape[0]
+    for start in range(0, size, SLICE):
+        end = min(start + SLICE, size)
+        pieces = {k: v[start:end] for k, v in arrays.items()}
+        old = {**old_state, **pieces}
+        p_piece = p[start:end]
+        new_p, new_state = rule.update(p_piece, g[start:end], old, **arguments)
+        p_piece[...] = new_p
+        for key, value in new_state.items():
+            if value is old[key]:
+                continue
+            if key in pieces:
+                pieces[key][...] = value
+            else:
+                plain[key] = value
+
+
 class _FlatGroup:
     """A param group stepped as one array: its parameters and gradients gathered end to end
     into two NumPy buffers, the rule run once on them, the new values written back.
@@ -115,7 +153,7 @@ class _FlatGroup:
     numbers.
     """
 
-    __slots__ = ("params", "layouts", "entries", "tensors", "plain", "views", "bounds", "arrays", "p", "g")
+    __slots__ = ("params", "layouts", "entries", "tensors", "plain", "views", "bounds", "arrays", "p", "g", "plan")
 
     def __init__(self, params: list[torch.Tensor], state: Mapping[torch.Tensor, State],
                  flat_state: State) -> None:
@@ -128,7 +166,8 @@ class _FlatGroup:
         self.bounds = list(zip([0, *ends[:-1]], ends))
         self.arrays = {k: v.numpy() for k, v in _tensors(flat_state).items()}
         self.plain = [k for k in flat_state if k not in self.arrays]  # the step count t
-        self.p = np.empty(ends[-1], dtype=self.views[0].dtype)
+        self.plan = None if ends[-1] <= SLICE else _plan(self.views)
+        self.p = np.empty(min(ends[-1], SLICE), dtype=self.views[0].dtype)
         self.g = np.empty_like(self.p)
 
     @classmethod
@@ -181,15 +220,58 @@ class _FlatGroup:
             grads = [p.grad.numpy() for p in self.params]
         except (AttributeError, RuntimeError, TypeError):  # None, needs grad, sparse, not on the CPU
             return False
-        np.concatenate(self.views, out=self.p)
-        np.concatenate(grads, axis=None, out=self.g)
-        arrays = {**self.entries[0], **self.arrays}
-        new_p, new_state = rule.update(self.p, self.g, arrays, **arguments)
-        for view, (start, end) in zip(self.views, self.bounds):
-            view[...] = new_p[start:end]
-        _write_state(self.entries, self.arrays, new_state, arrays)
+        if self.plan is None:  # a small group: one evaluation of the rule
+            np.concatenate(self.views, out=self.p)
+            np.concatenate(grads, axis=None, out=self.g)
+            arrays = {**self.entries[0], **self.arrays}
+            new_p, new_state = rule.update(self.p, self.g, arrays, **arguments)
+            for view, (start, end) in zip(self.views, self.bounds):
+                view[...] = new_p[start:end]
+            _write_state(self.entries, self.arrays, new_state, arrays)
+        else:
+            self._step_in_slices(rule, grads, arguments)
         increment_version(self.params)  # as in the per-parameter step below
         return True
+
+    def _step_in_slices(self, rule: Rule, grads: list[Any], arguments: Mapping[str, Any]) -> None:
+        """A large group: each large parameter in slices of its own memory, runs of small
+        ones gathered into one buffer of at most ``SLICE`` elements (see :func:`_plan`)."""
+        first, plain = self.entries[0], {}
+        for lo, hi in self.plan:
+            start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
+            arrays = {k: v[start:end] for k, v in self.arrays.items()}
+            if hi - lo == 1:
+                _step_in_slices(rule, self.views[lo], grads[lo].reshape(-1), arrays, first, arguments, plain)
+                continue
+            p, g = self.p[:end - start], self.g[:end - start]
+            np.concatenate(self.views[lo:hi], out=p)
+            np.concatenate(grads[lo:hi], axis=None, out=g)
+            _step_in_slices(rule, p, g, arrays, first, arguments, plain)
+            for view, (a, b) in zip(self.views[lo:hi], self.bounds[lo:hi]):
+                view[...] = p[a - start:b - start]
+        for entry in self.entries:
+            entry.update(plain)
+
+
+def _plan(views: Sequence[Any]) -> list[tuple[int, int]]:
+    """How a large group is stepped: ``(lo, hi)`` ranges of parameter indices, each either one
+    parameter (stepped in ``SLICE``-element slices of its own memory, no copy) or a run of
+    consecutive small parameters of at most ``SLICE`` elements in all (gathered into one
+    buffer, as a small group is, so that a network's biases cost one evaluation, not one
+    each)."""
+    plan, lo, size = [], 0, 0
+    for i, view in enumerate(views):
+        if view.size >= SLICE or size + view.size > SLICE:
+            if i > lo:
+                plan.append((lo, i))
+            lo, size = i, 0
+        size += view.size
+        if view.size >= SLICE:
+            plan.append((i, i + 1))
+            lo, size = i + 1, 0
+    if lo < len(views):
+        plan.append((lo, len(views)))
+    return plan
 
 
 # What each flag asks for that optim_lib does not do, and what to use instead. ``foreach``
@@ -317,10 +399,16 @@ class RuleOptimizer(torch.optim.Optimizer):
                 else:
                     # The same rule on NumPy views of the same memory: on small CPU tensors
                     # NumPy's per-operation cost is a fifth of torch's.
-                    arrays = {**state, **views.arrays}
-                    new_p, new_state = rule.update(views.p, g_array, arrays, **arguments)
-                    views.p[...] = new_p
-                    _write_state([state], views.arrays, new_state, arrays)
+                    if rule.elementwise and views.sliceable:
+                        plain = {}
+                        _step_in_slices(rule, views.flat, g_array.reshape(-1), views.flat_arrays, state,
+                                        arguments, plain)
+                        state.update(plain)
+                    else:
+                        arrays = {**state, **views.arrays}
+                        new_p, new_state = rule.update(views.p, g_array, arrays, **arguments)
+                        views.p[...] = new_p
+                        _write_state([state], views.arrays, new_state, arrays)
                     # Writes through NumPy bypass autograd's bookkeeping: bump the version, so
                     # a graph that saved ``p`` refuses to backpropagate through stale values,
                     # exactly as after torch.optim's in-place update.
