@@ -214,29 +214,39 @@ def format_cost_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class Bandwidth:
-    """A STREAM-like measurement: ``copy`` (``b = a``: 2 arrays' bytes per pass) and
-    ``triad`` (``a = b + q c``: 3 arrays' bytes) in bytes per second, medians of
-    ``repeats`` passes over arrays of ``elements`` numbers of ``itemsize`` bytes. As in
-    STREAM, the bytes counted are those the kernel must read and write; a cache that first
-    reads a line it is about to overwrite moves more."""
+    """A STREAM-like measurement in bytes per second, medians of ``repeats`` passes over
+    arrays of ``elements`` numbers of ``itemsize`` bytes:
+
+    - ``copy``: ``b = a`` (2 arrays' bytes counted per pass), STREAM's copy;
+    - ``triad``: ``a = b + q c`` (3 arrays), STREAM's triad;
+    - ``update``: ``a = a + q b`` in place (3 arrays: ``a`` and ``b`` read, ``a`` written),
+      the access pattern of an optimizer step, which writes back where it read.
+
+    As in STREAM, the bytes counted are those the kernel must read and write. A CPU that
+    writes to memory it has not read first reads the line anyway ("write allocate"), so
+    copy and triad move more than they count and report less than ``update`` does; an
+    optimizer step, which writes only where it has read, is limited by ``update``."""
 
     copy: float
     triad: float
+    update: float
     elements: int
     itemsize: int
     repeats: int
 
     def __str__(self) -> str:
-        return (f"copy {self.copy / 1e9:.1f} GB/s, triad {self.triad / 1e9:.1f} GB/s "
-                f"(arrays of {self.elements * self.itemsize / 2**20:.0f} MiB, medians of {self.repeats})")
+        return (f"copy {self.copy / 1e9:.1f} GB/s, triad {self.triad / 1e9:.1f} GB/s, in-place update "
+                f"{self.update / 1e9:.1f} GB/s (arrays of {self.elements * self.itemsize / 2**20:.0f} MiB, "
+                f"medians of {self.repeats})")
 
 
-def measure_bandwidth(elements: int = 2**24, repeats: int = 7, dtype: torch.dtype = torch.float32) -> Bandwidth:
+def measure_bandwidth(elements: int = 2**25, repeats: int = 5, dtype: torch.dtype = torch.float32) -> Bandwidth:
     """Memory bandwidth, STREAM-like (McCalpin, 1995): the median time of ``repeats`` copies
-    ``b.copy_(a)`` and triads ``torch.add(b, c, alpha=3, out=a)`` on arrays of ``elements``
-    numbers of ``dtype`` (the default, 2**24 float32, is 64 MiB per array: larger than the
-    caches of most CPUs; choose it at least four times the last-level cache). Runs with
-    torch's current thread count; changes no setting.
+    ``b.copy_(a)``, triads ``torch.add(b, c, alpha=3, out=a)`` and in-place updates
+    ``a.add_(b, alpha=3)`` on arrays of ``elements`` numbers of ``dtype`` (the default,
+    2**25 float32, is 128 MiB per array: larger than the caches of most CPUs; choose it
+    several times the last-level cache). Runs with torch's current thread count; changes no
+    setting. See :class:`Bandwidth` for what each counts.
 
     Raises:
         ValueError: ``elements`` or ``repeats`` is not a whole number of at least 1.
@@ -247,19 +257,22 @@ def measure_bandwidth(elements: int = 2**24, repeats: int = 7, dtype: torch.dtyp
     b = torch.full((elements,), 2.0, dtype=dtype)
     c = torch.full((elements,), 0.5, dtype=dtype)
     itemsize = a.element_size()
-    copies, triads = [], []
-    b.copy_(a)  # first touch: the pages exist before timing
-    torch.add(b, c, alpha=3.0, out=a)
+    kernels = {
+        "copy": (2, lambda: b.copy_(a)),
+        "triad": (3, lambda: torch.add(b, c, alpha=3.0, out=a)),
+        "update": (3, lambda: a.add_(b, alpha=1e-3)),
+    }
+    times: dict[str, list[float]] = {name: [] for name in kernels}
+    for _, kernel in kernels.values():  # first touch: the pages exist before timing
+        kernel()
     for _ in range(repeats):
-        tic = time.perf_counter()
-        b.copy_(a)
-        copies.append(time.perf_counter() - tic)
-        tic = time.perf_counter()
-        torch.add(b, c, alpha=3.0, out=a)
-        triads.append(time.perf_counter() - tic)
-    return Bandwidth(copy=2 * elements * itemsize / statistics.median(copies),
-                     triad=3 * elements * itemsize / statistics.median(triads),
-                     elements=elements, itemsize=itemsize, repeats=repeats)
+        for name, (_, kernel) in kernels.items():
+            tic = time.perf_counter()
+            kernel()
+            times[name].append(time.perf_counter() - tic)
+    rates = {name: arrays * elements * itemsize / statistics.median(times[name])
+             for name, (arrays, _) in kernels.items()}
+    return Bandwidth(**rates, elements=elements, itemsize=itemsize, repeats=repeats)
 
 
 # --- Step times --------------------------------------------------------------------------------
@@ -285,6 +298,7 @@ def time_steps(
     repeats: int = 9,
     warmup: int = 2,
     seed: int = 0,
+    flush: int = 0,
 ) -> dict[str, float]:
     """Median seconds of one ``step()`` for each named optimizer: each is built by its
     function on its own parameters of ``shapes`` (the same seeded values and gradients),
@@ -292,13 +306,20 @@ def time_steps(
     ``repeats`` rounds each time every optimizer once, in turn, so that all see the same
     machine load. The gradients stay as they are: every step is the same amount of work.
 
+    ``flush``: bytes of a buffer written before each timed step, outside the timing, so that
+    the step finds its tensors in memory, not in the caches, as it does in training, where
+    the forward and backward passes run between two steps (0: no flush; choose several
+    times the last-level cache).
+
     Raises:
-        ValueError: ``optimizers`` is empty, ``repeats`` < 1 or ``warmup`` < 0.
+        ValueError: ``optimizers`` is empty, ``repeats`` < 1, ``warmup`` < 0 or ``flush`` < 0.
     """
     if not optimizers:
         raise ValueError("optimizers must name at least one optimizer; got none")
     check_whole("repeats", repeats, 1)
     check_whole("warmup", warmup, 0)
+    check_whole("flush", flush, 0)
+    buffer = torch.empty(flush // 4, dtype=torch.float32) if flush else None
     built = {name: make(make_parameters(shapes, seed=seed)) for name, make in optimizers.items()}
     for optimizer in built.values():
         for _ in range(warmup):
@@ -306,10 +327,152 @@ def time_steps(
     samples: dict[str, list[float]] = {name: [] for name in built}
     for _ in range(repeats):
         for name, optimizer in built.items():
+            if buffer is not None:
+                buffer.fill_(1.0)
             tic = time.perf_counter()
             optimizer.step()
             samples[name].append(time.perf_counter() - tic)
     return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def time_rule(
+    update: Callable[..., tuple[Any, Mapping[str, Any]]],
+    init: Callable[[Any], Mapping[str, Any]],
+    shapes: Sequence[Shape],
+    hyperparameters: Mapping[str, Any],
+    *,
+    slice_size: int | None = None,
+    repeats: int = 5,
+    seed: int = 0,
+) -> float:
+    """Median seconds of one step of a pure rule (``update``, with the state ``init`` makes)
+    on float32 NumPy arrays of ``shapes``, the new values written back in place, as
+    optim_lib's step loop does: on each whole array (``slice_size=None``: every intermediate
+    of the rule is a fresh array as long as the parameter), or on consecutive slices of
+    ``slice_size`` elements of each (the same memory; the intermediates are as long as a
+    slice). An elementwise rule gives the same numbers either way; only the time differs.
+
+    Raises:
+        ValueError: ``slice_size`` or ``repeats`` not a whole number of at least 1.
+    """
+    import numpy as np
+
+    if slice_size is not None:
+        check_whole("slice_size", slice_size, 1)
+    check_whole("repeats", repeats, 1)
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape in shapes:
+        p = rng.standard_normal(math.prod(shape), dtype=np.float32)
+        g = rng.standard_normal(p.size, dtype=np.float32) * np.float32(1e-3)
+        arrays.append((p, g, dict(init(p))))
+
+    def step() -> None:
+        for p, g, state in arrays:
+            size = p.size if slice_size is None else slice_size
+            plain = {}
+            for start in range(0, p.size, size):
+                pieces = {k: v[start:start + size] if isinstance(v, np.ndarray) else v for k, v in state.items()}
+                new_p, new_state = update(p[start:start + size], g[start:start + size], pieces, **hyperparameters)
+                p[start:start + size] = new_p
+                for key, value in new_state.items():
+                    if isinstance(pieces[key], np.ndarray):
+                        pieces[key][...] = value
+                    else:
+                        plain[key] = value
+            state.update(plain)
+
+    step()  # the first step: the state's pages are touched
+    times = []
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - tic)
+    return statistics.median(times)
+
+
+def count_page_faults(function: Callable[[], Any]) -> tuple[Any, int | None]:
+    """``function()``'s result and the minor page faults this process took while it ran
+    (a fault is the kernel mapping a fresh page of memory on its first touch), from
+    ``getrusage``; ``None`` where the ``resource`` module does not exist (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return function(), None
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    result = function()
+    return result, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def torch_has_fused(label: str) -> bool:
+    """Whether torch.optim's class for ``label`` (a key of :data:`STEP_COSTS`) steps a
+    float32 CPU tensor with ``fused=True`` (tried on a one-element parameter)."""
+    reference = _torch_class(label)
+    if reference is None or reference[0].__module__.split(".")[0] != "torch":
+        return False
+    cls, hyperparameters = reference
+    p = torch.zeros(1, requires_grad=True)
+    p.grad = torch.ones(1)
+    try:
+        cls([p], **hyperparameters, fused=True).step()
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def step_paths(label: str) -> dict[str, Callable[[list[torch.Tensor]], torch.optim.Optimizer]]:
+    """The implementations of one optimizer that a step can run, by name: ``"optim_lib"``
+    (its default path), and torch.optim's ``"torch for-loop"`` (``foreach=False``),
+    ``"torch foreach"`` (``foreach=True``) and, where torch has one on the CPU,
+    ``"torch fused"`` (``fused=True``). For Lion there is only optim_lib's (torch has none;
+    lion-pytorch has a single path).
+
+    Raises:
+        ValueError: ``label`` is not in :data:`STEP_COSTS`.
+    """
+    if label not in STEP_COSTS:
+        raise ValueError(f"label must be one of {sorted(STEP_COSTS)}; got {label!r}")
+    ours, our_hyperparameters = _optim_lib_class(label)
+    paths: dict[str, Callable[[list[torch.Tensor]], torch.optim.Optimizer]] = {
+        "optim_lib": lambda params: ours(params, **our_hyperparameters)}
+    reference = _torch_class(label)
+    if reference is not None and reference[0].__module__.split(".")[0] == "torch":
+        cls, hyperparameters = reference
+        paths["torch for-loop"] = lambda params: cls(params, **hyperparameters, foreach=False)
+        paths["torch foreach"] = lambda params: cls(params, **hyperparameters, foreach=True)
+        if torch_has_fused(label):
+            paths["torch fused"] = lambda params: cls(params, **hyperparameters, fused=True)
+    return paths
+
+
+def step_timings(
+    runs: Mapping[str, Mapping[str, Callable[[list[torch.Tensor]], torch.optim.Optimizer]]],
+    shapes: Sequence[Shape],
+    *,
+    repeats: int = 5,
+    warmup: int = 2,
+    flush: int = 0,
+    itemsize: int = 4,
+) -> list[dict[str, Any]]:
+    """Measured step times next to the bytes the cost model says each step must move: for
+    each optimizer label of ``runs`` (keys of :data:`STEP_COSTS`) its paths (as
+    :func:`step_paths` gives them) are timed together (:func:`time_steps`). One dict per
+    optimizer and path (``flush`` as in :func:`time_steps`): ``"optimizer"``, ``"path"``, ``"bytes"`` (bytes moved per
+    parameter times the parameters of ``shapes``) and ``"seconds"`` (the median), the
+    input of :func:`optim_lib.plotting.plot_step_roofline`.
+
+    Raises:
+        ValueError: a label not in :data:`STEP_COSTS`.
+    """
+    count = sum(math.prod(shape) for shape in shapes)
+    rows = []
+    for label, paths in runs.items():
+        if label not in STEP_COSTS:
+            raise ValueError(f"each optimizer must be one of {sorted(STEP_COSTS)}; got {label!r}")
+        moved = STEP_COSTS[label].bytes_moved_per_parameter(itemsize) * count
+        for path, seconds in time_steps(paths, shapes, repeats=repeats, warmup=warmup, flush=flush).items():
+            rows.append({"optimizer": label, "path": path, "bytes": moved, "seconds": seconds})
+    return rows
 
 
 # --- Optimizer-state memory at scale -----------------------------------------------------------

@@ -17,12 +17,17 @@ from optim_lib.cost import (
     _optim_lib_class,
     _torch_class,
     cost_table,
+    count_page_faults,
     format_cost_table,
     llama_7b_shapes,
     make_parameters,
     measure_bandwidth,
     state_memory,
+    step_paths,
+    step_timings,
+    time_rule,
     time_steps,
+    torch_has_fused,
     zero_memory_per_process,
 )
 from optim_lib.plotting import plot_step_roofline
@@ -103,7 +108,7 @@ def test_cost_table_refuses_no_shapes():
 
 def test_bandwidth_is_a_plausible_number_of_bytes_per_second():
     bandwidth = measure_bandwidth(elements=2**16, repeats=3)
-    for value in (bandwidth.copy, bandwidth.triad):
+    for value in (bandwidth.copy, bandwidth.triad, bandwidth.update):
         assert 1e7 < value < 1e13  # between 10 MB/s and 10 TB/s
     assert (bandwidth.elements, bandwidth.itemsize, bandwidth.repeats) == (2**16, 4, 3)
     assert "GB/s" in str(bandwidth)
@@ -135,6 +140,80 @@ def test_time_steps_times_every_optimizer_and_steps_each_the_same_number_of_time
     times = time_steps({"a": counting("a"), "b": counting("b")}, [(10, 10)], repeats=3, warmup=1)
     assert set(times) == {"a", "b"} and all(t > 0 for t in times.values())
     assert steps == {"a": 4, "b": 4}
+
+
+def test_time_steps_can_flush_the_caches_between_steps():
+    times = time_steps({"sgd": lambda ps: torch.optim.SGD(ps, lr=0.1)}, [(10,)], repeats=2, flush=2**20)
+    assert times["sgd"] > 0
+    with pytest.raises(ValueError, match="flush"):
+        time_steps({"sgd": lambda ps: torch.optim.SGD(ps, lr=0.1)}, [(10,)], flush=-1)
+
+
+def test_torch_has_fused_cpu_steps_for_adam_adamw_sgd_and_adagrad_only():
+    # torch 2.13's CPU fused kernels (torch/optim/*.py: _fused_adam, _fused_sgd, _fused_adagrad)
+    assert {label for label in STEP_COSTS if torch_has_fused(label)} == {
+        "SGD", "SGD with momentum", "Adagrad", "Adam", "AdamW", "AdamW (amsgrad)"}
+
+
+def test_step_paths_build_each_implementation_of_the_same_algorithm():
+    paths = step_paths("Adam")
+    assert list(paths) == ["optim_lib", "torch for-loop", "torch foreach", "torch fused"]
+    made = paths["torch fused"](make_parameters([(3,)]))
+    assert isinstance(made, torch.optim.Adam) and made.defaults["fused"] is True
+    assert list(step_paths("Lion")) == ["optim_lib"]
+    assert "torch fused" not in step_paths("RMSprop")
+    with pytest.raises(ValueError, match="label"):
+        step_paths("Adamm")
+
+
+def test_every_path_of_a_step_gives_the_same_parameters():
+    results = []
+    for make in step_paths("Adam").values():
+        params = make_parameters([(40, 30), (30,)], seed=3)
+        optimizer = make(params)
+        for _ in range(3):
+            optimizer.step()
+        results.append(torch.cat([p.detach().reshape(-1) for p in params]))
+    for other in results[1:]:
+        assert torch.allclose(other, results[0], rtol=0, atol=1e-6)
+
+
+def test_step_timings_put_the_model_bytes_next_to_each_measured_path():
+    rows = step_timings({"SGD with momentum": step_paths("SGD with momentum")}, [(100,), (10, 10)], repeats=1, warmup=1)
+    assert [row["path"] for row in rows] == ["optim_lib", "torch for-loop", "torch foreach", "torch fused"]
+    assert all(row["bytes"] == 20 * 200 and row["seconds"] > 0 for row in rows)
+
+
+def test_the_rule_on_slices_gives_the_same_numbers_as_on_whole_arrays():
+    import numpy as np
+
+    from optim_lib.rules import adam_init, adam_update
+
+    shapes = [(1000,), (7, 11)]
+    outputs = []
+    for slice_size in (None, 64):
+        seen = []
+
+        def update(p, g, state, **hyperparameters):
+            new_p, new_state = adam_update(p, g, state, **hyperparameters)
+            seen.append(np.array(new_p))
+            return new_p, new_state
+
+        time_rule(update, adam_init, shapes, {"lr": 0.01}, slice_size=slice_size, repeats=2)
+        outputs.append(np.concatenate(seen))
+    assert np.array_equal(outputs[0], outputs[1])  # 3 steps each, the same values in the same order
+    with pytest.raises(ValueError, match="slice_size"):
+        time_rule(adam_update, adam_init, shapes, {"lr": 0.01}, slice_size=0)
+
+
+def test_count_page_faults_sees_fresh_memory_being_touched():
+    def touch():
+        return torch.ones(2**22).sum()  # 16 MiB of new pages
+
+    result, faults = count_page_faults(touch)
+    assert float(result) == 2**22
+    if faults is not None:  # POSIX
+        assert faults > 100
 
 
 def test_time_steps_refuses_bad_input():
