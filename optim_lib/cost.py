@@ -344,13 +344,15 @@ def time_rule(
     slice_size: int | None = None,
     repeats: int = 5,
     seed: int = 0,
-) -> float:
+) -> tuple[float, float | None]:
     """Median seconds of one step of a pure rule (``update``, with the state ``init`` makes)
     on float32 NumPy arrays of ``shapes``, the new values written back in place, as
     optim_lib's step loop does: on each whole array (``slice_size=None``: every intermediate
     of the rule is a fresh array as long as the parameter), or on consecutive slices of
     ``slice_size`` elements of each (the same memory; the intermediates are as long as a
     slice). An elementwise rule gives the same numbers either way; only the time differs.
+    Returns the median seconds and the minor page faults per timed step
+    (:func:`count_page_faults`; ``None`` where they cannot be counted).
 
     Raises:
         ValueError: ``slice_size`` or ``repeats`` not a whole number of at least 1.
@@ -383,12 +385,17 @@ def time_rule(
             state.update(plain)
 
     step()  # the first step: the state's pages are touched
-    times = []
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - tic)
-    return statistics.median(times)
+
+    def timed() -> list[float]:
+        times = []
+        for _ in range(repeats):
+            tic = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - tic)
+        return times
+
+    times, faults = count_page_faults(timed)
+    return statistics.median(times), None if faults is None else faults / repeats
 
 
 def count_page_faults(function: Callable[[], Any]) -> tuple[Any, int | None]:

@@ -199,7 +199,8 @@ def test_the_rule_on_slices_gives_the_same_numbers_as_on_whole_arrays():
             seen.append(np.array(new_p))
             return new_p, new_state
 
-        time_rule(update, adam_init, shapes, {"lr": 0.01}, slice_size=slice_size, repeats=2)
+        seconds, faults = time_rule(update, adam_init, shapes, {"lr": 0.01}, slice_size=slice_size, repeats=2)
+        assert seconds > 0 and (faults is None or faults >= 0)
         outputs.append(np.concatenate(seen))
     assert np.array_equal(outputs[0], outputs[1])  # 3 steps each, the same values in the same order
     with pytest.raises(ValueError, match="slice_size"):
