@@ -286,8 +286,9 @@ def test_roofline_draws_each_path_and_the_floor_with_labelled_axes():
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:2] == ["fused", "for-loop"] and "8.0 GB/s" in labels[2]
     floor = ax.get_lines()[2].get_xydata()
-    assert floor[:, 1] == pytest.approx(1e3 * floor[:, 0] / 8e9)  # milliseconds = bytes / bandwidth
-    assert ax.get_lines()[0].get_xydata()[:, 1] == pytest.approx([10.0, 4.0])
+    assert floor[:, 1] == pytest.approx(1e3 * floor[:, 0] * 1e6 / 8e9)  # ms = MB * 1e6 / bandwidth * 1e3
+    assert ax.get_lines()[0].get_xydata().ravel().tolist() == pytest.approx([56.0, 10.0, 24.0, 4.0])
+    assert sorted(text.get_text() for text in ax.texts) == ["Adam", "SGD"]  # each column named once
 
 
 @pytest.mark.parametrize("timings, bandwidth, match", [
