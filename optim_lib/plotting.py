@@ -1264,3 +1264,75 @@ class ScheduleFigure(_BlitFigure):
             title = _loss_title(run) if isinstance(run, LossCurve) else run.title()
         self._set_title(title)
         self._redraw()
+
+# --- The step against the memory-bandwidth floor -------------------------------------------
+
+ROOFLINE_FIGSIZE = (7.0, 4.4)
+
+
+def plot_step_roofline(timings: Sequence[Mapping[str, Any]], bandwidth: float, ax: Axes | None = None,
+                       *, bandwidth_label: str = "measured bandwidth") -> Axes:
+    """Step time against the bytes a step must move, on log axes, with the floor set by
+    the memory bandwidth: the line ``seconds = bytes / bandwidth`` (a roofline's memory
+    roof, drawn as time). Each point is a measured step, one colour and marker per path;
+    each column of points is named by its optimizers below it. The closer a point to the
+    line, the closer that path is to the machine's limit (a point below it found part of
+    its data in a cache, or the bandwidth was measured under another load).
+
+    ``timings``: dicts with ``"optimizer"``, ``"path"`` (the implementation), ``"bytes"``
+    (bytes the step must move: the cost model's bytes per parameter times the parameters)
+    and ``"seconds"`` (the measured median step time). ``bandwidth`` in bytes per second.
+    The axes are in MB and milliseconds.
+
+    Raises:
+        ValueError: no timings, a timing without positive finite bytes and seconds, or a
+            bandwidth that is not positive and finite.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    if not timings:
+        raise ValueError("timings must hold at least one measured step; got none")
+    if not (isinstance(bandwidth, (int, float)) and 0 < bandwidth < math.inf):
+        raise ValueError(f"bandwidth must be a positive finite number of bytes per second; got {bandwidth!r}")
+    for timing in timings:
+        for key in ("bytes", "seconds"):
+            value = timing.get(key)
+            if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+                raise ValueError(f"each timing's {key!r} must be a positive finite number; got {timing!r}")
+    if ax is None:
+        ax = _new_axes(ROOFLINE_FIGSIZE)
+    markers = "osD^vP*Xh"
+    paths = list(dict.fromkeys(t["path"] for t in timings))
+    for index, path in enumerate(paths):
+        mine = [t for t in timings if t["path"] == path]
+        ax.plot([t["bytes"] / 1e6 for t in mine], [1e3 * t["seconds"] for t in mine], linestyle="none",
+                marker=markers[index % len(markers)], markersize=7, label=path)
+    low = min(t["bytes"] for t in timings) / 1.6
+    high = max(t["bytes"] for t in timings) * 1.6
+    sizes = np.geomspace(low, high, 50)
+    ax.plot(sizes / 1e6, 1e3 * sizes / bandwidth, color="black", linewidth=1.5,
+            label=f"floor: bytes / {bandwidth_label} ({bandwidth / 1e9:.1f} GB/s)")
+    columns: dict[float, list[str]] = {}
+    for t in timings:
+        names = columns.setdefault(t["bytes"], [])
+        if t.get("optimizer") and t["optimizer"] not in names:
+            names.append(t["optimizer"])
+    bottom = min(min(1e3 * t["seconds"] for t in timings), 1e3 * low / bandwidth) / 6
+    for moved, names in columns.items():
+        ax.annotate(" / ".join(names), (moved / 1e6, bottom), ha="center", va="bottom", rotation=90,
+                    fontsize="small", color=BASELINE_COLOR)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(low / 1e6, high / 1e6)
+    ax.set_ylim(bottom / 1.1, None)
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="both", which="minor", labelsize="x-small")
+    ax.set_xlabel("MB one step must move (cost model)")
+    ax.set_ylabel("time of one step (ms, median)")
+    ax.set_title("One optimizer step against the memory-bandwidth floor")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
