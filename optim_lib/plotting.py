@@ -1265,6 +1265,7 @@ class ScheduleFigure(_BlitFigure):
         self._set_title(title)
         self._redraw()
 
+
 # --- The step against the memory-bandwidth floor -------------------------------------------
 
 ROOFLINE_FIGSIZE = (7.0, 4.4)
