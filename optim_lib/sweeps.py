@@ -22,6 +22,7 @@ nothing is written anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -38,7 +39,7 @@ import torch
 from .airfoil import AirfoilData
 from .digits import DigitsData
 from .landscapes import Landscape
-from .network import train_network
+from .network import Scheduler, train_network
 from .rules._checks import check_whole
 from .trajectories import run_trajectory
 from .training import train_linear_regression
@@ -123,6 +124,102 @@ def learning_rate_grid(low: float, high: float, per_decade: int = 3) -> np.ndarr
     start, stop = math.log10(low), math.log10(high)
     count = int(math.floor((stop - start) * per_decade + 1e-9)) + 1
     return np.array([float(f"{10 ** (start + k / per_decade):.3g}") for k in range(count)])
+
+
+def _grid_point(start: float, k: int, per_decade: int) -> float:
+    """The k-th rate of :func:`learning_rate_grid`'s grid that starts at ``10**start``
+    (k may be negative or past the grid's end): the same rounding, so that an extended grid
+    holds the same numbers a wider grid would."""
+    return float(f"{10 ** (start + k / per_decade):.3g}")
+
+
+def _merge(result: SweepResult, more: SweepResult) -> SweepResult:
+    if (more.optimizer, more.metric, more.seeds, more.experiment) != (result.optimizer, result.metric, result.seeds,
+                                                                       result.experiment):
+        raise ValueError("sweep must return sweeps of the same optimizer, experiment, metric and seeds at every call; "
+                         f"got {result.optimizer}/{result.metric}/{result.seeds} and "
+                         f"{more.optimizer}/{more.metric}/{more.seeds}")
+    rates = np.concatenate([result.learning_rates, more.learning_rates])
+    values = np.concatenate([result.values, more.values])
+    order = np.argsort(rates)
+    return dataclasses.replace(result, learning_rates=rates[order], values=values[order])
+
+
+def sweep_outward(sweep: Callable[[np.ndarray], SweepResult], low: float, high: float, *, per_decade: int = 3,
+                  max_extensions: int = 9) -> SweepResult:
+    """Sweep the grid from ``low`` to ``high``, then extend it outwards one grid point at a
+    time while the best rate sits at the grid's edge and the curve still improves towards
+    it, so that the chosen rate ends up interior: with a worse rate on either side.
+
+    ``sweep`` takes an array of learning rates and returns their :class:`SweepResult`,
+    e.g. ``lambda rates: sweep_network(Adam, {}, rates, data)``; each extension calls it
+    on the one new rate (so each point is computed, and cached, once). The grid grows on
+    the low side when the smallest rate is the best and strictly better than the next one,
+    on the high side likewise; it stops when neither holds (a rate that diverges counts as
+    the worst, so divergence stops it), or after ``max_extensions`` new points. A plateau
+    at the edge (the best value repeated at the end rate and its neighbour) does not extend
+    the grid: the chosen rate may then be at the edge, and :func:`at_edge` says so.
+    """
+    rates = learning_rate_grid(low, high, per_decade)
+    if len(rates) < 2:
+        raise ValueError(f"low and high must span at least two grid points; got low={low!r}, high={high!r} "
+                         f"with per_decade={per_decade!r}")
+    check_whole("max_extensions", max_extensions, 0)
+    result = sweep(rates)
+    start = math.log10(low)
+    below, above = 0, len(rates) - 1  # the grid indices of the ends
+    for _ in range(max_extensions):
+        mean = result.mean
+        better = np.greater if result.higher_is_better else np.less
+        index = list(result.learning_rates).index(choose(result))
+        if index == 0 and better(mean[0], mean[1]):
+            below -= 1
+            new = _grid_point(start, below, per_decade)
+        elif index == len(mean) - 1 and better(mean[-1], mean[-2]):
+            above += 1
+            new = _grid_point(start, above, per_decade)
+        else:
+            break
+        result = _merge(result, sweep(np.array([new])))
+    return result
+
+
+def at_edge(result: SweepResult) -> bool:
+    """Whether the chosen rate is the grid's smallest or largest: the best might lie beyond."""
+    chosen = choose(result)
+    return chosen in (float(result.learning_rates.min()), float(result.learning_rates.max()))
+
+
+def format_sweep_table(results: Mapping[str, SweepResult], within: float) -> str:
+    """A plain-text table, one row per sweep (the mapping's keys name them): the chosen
+    rate, the best mean value, the good range (the rates within ``within`` of the best,
+    :func:`good_range`) and its width in decades, ``log10(high / low)``. A test accuracy is
+    shown in percent (``within`` is still a fraction: 0.01 is one point). The last column
+    says when the chosen rate is at the grid's edge, or when every rate diverged."""
+    if not results:
+        raise ValueError("results must hold at least one sweep")
+    if not (isinstance(within, (int, float)) and within >= 0 and math.isfinite(within)):
+        raise ValueError(f"within must be a number >= 0; got {within!r}")
+    rows = []
+    for name, result in results.items():
+        percent = result.metric == "test accuracy"
+        best, span = best_value(result), good_range(result, within)
+        if span is None:
+            rows.append([name, "-", "diverged", "-", "-", "every rate diverged"])
+            continue
+        low, high = span
+        rows.append([name, f"{choose(result):.3g}", f"{best:.1%}" if percent else f"{best:.3g}",
+                     f"{low:.3g} to {high:.3g}", f"{math.log10(high / low):.2f}",
+                     "at the grid's edge" if at_edge(result) else ""])
+    first = next(iter(results.values()))
+    points = within * 100
+    margin = (f"{points:g} point{'' if points == 1 else 's'}" if first.metric == "test accuracy" else f"{within:g}")
+    header = ["optimizer", "chosen lr", f"best {first.metric}", f"good range (within {margin})", "decades", "note"]
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
 
 
 # --- The cache --------------------------------------------------------------------------------
@@ -219,15 +316,25 @@ def sweep_airfoil(optimizer_class: type[torch.optim.Optimizer], hyperparameters:
 def sweep_network(optimizer_class: type[torch.optim.Optimizer], hyperparameters: Mapping[str, Any] | None,
                   learning_rates: Sequence[float], data: DigitsData, *, seeds: Sequence[int] = (0, 1, 2),
                   batch_size: int = 32, epochs: int = 10, hidden: Sequence[int] = (64,),
-                  metric: str = "test accuracy") -> SweepResult:
+                  metric: str = "test accuracy", scheduler: Scheduler | None = None) -> SweepResult:
     """The digits network at each learning rate and seed: the final ``"test accuracy"`` or
-    ``"training loss"``."""
+    ``"training loss"``.
+
+    ``scheduler`` is :func:`~optim_lib.network.train_network`'s: a function that takes the
+    optimizer and returns a ``torch.optim.lr_scheduler`` on it; the swept learning rate is
+    then the rate the schedule starts from and scales (its peak, for a warm-up and decay).
+    A function has no name the cache could trust, so the cache keys a scheduled sweep by
+    what the schedule does: the hyperparameters of every param group at every step, at
+    every learning rate of the grid (see :func:`schedule_fingerprint`).
+    """
     if metric not in ("test accuracy", "training loss"):
         raise ValueError(f"metric must be 'test accuracy' or 'training loss'; got {metric!r}")
+    if scheduler is not None and not callable(scheduler):
+        raise TypeError(f"scheduler must be a function optimizer -> LRScheduler, or None; got {scheduler!r}")
 
     def one(lr: float, seed: int) -> float:
         run = train_network(optimizer_class, {**dict(hyperparameters or {}), "lr": lr}, data,
-                            batch_size=batch_size, epochs=epochs, seed=seed, hidden=hidden)
+                            batch_size=batch_size, epochs=epochs, seed=seed, hidden=hidden, scheduler=scheduler)
         if run.diverged_at is not None:
             return math.nan
         return run.final_test_accuracy if metric == "test accuracy" else float(run.train_losses[-1])
@@ -235,6 +342,35 @@ def sweep_network(optimizer_class: type[torch.optim.Optimizer], hyperparameters:
     digest = hashlib.sha1()
     for tensor in (data.X_train, data.y_train, data.X_test, data.y_test):
         digest.update(tensor.numpy().tobytes())
-    return _run_grid("network", optimizer_class, hyperparameters or {}, learning_rates, seeds,
-                     {"batch_size": batch_size, "epochs": epochs, "hidden": list(hidden), "data": digest.hexdigest()},
-                     metric, one)
+    settings = {"batch_size": batch_size, "epochs": epochs, "hidden": list(hidden), "data": digest.hexdigest()}
+    if scheduler is not None:
+        steps = epochs * math.ceil(data.n_train / batch_size)
+        settings["schedule"] = schedule_fingerprint(scheduler, optimizer_class, hyperparameters, learning_rates,
+                                                    steps)
+    return _run_grid("network", optimizer_class, hyperparameters or {}, learning_rates, seeds, settings, metric, one)
+
+
+def schedule_fingerprint(scheduler: Scheduler, optimizer_class: type[torch.optim.Optimizer],
+                         hyperparameters: Mapping[str, Any] | None, learning_rates: Sequence[float],
+                         steps: int) -> str:
+    """A hash of what ``scheduler`` does over ``steps`` steps: for each learning rate, it is
+    made on an ``optimizer_class`` with those hyperparameters (on a 2 × 2 parameter that is
+    never stepped), stepped ``steps`` times, and every number in every param group is
+    recorded after each step. Two schedules that set the same hyperparameters at every
+    step give the same runs, and the same hash."""
+    import warnings
+
+    check_whole("steps", steps, 1)
+    digest = hashlib.sha1()
+    for lr in learning_rates:
+        optimizer = optimizer_class([torch.zeros(2, 2, requires_grad=True)], **{**dict(hyperparameters or {}),
+                                                                                  "lr": float(lr)})
+        schedule = scheduler(optimizer)
+        with warnings.catch_warnings():  # "lr_scheduler.step() before optimizer.step()": on purpose
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(steps + 1):
+                numbers = [[key, value] for group in optimizer.param_groups for key, value in sorted(group.items())
+                           if key != "params" and isinstance(value, (int, float, tuple))]
+                digest.update(json.dumps(numbers, default=repr).encode())
+                schedule.step()
+    return digest.hexdigest()
