@@ -121,9 +121,9 @@ def learning_rate_grid(low: float, high: float, per_decade: int = 3) -> np.ndarr
     if not (0 < low < high < math.inf):
         raise ValueError(f"low and high must satisfy 0 < low < high; got low={low!r}, high={high!r}")
     check_whole("per_decade", per_decade, 1)
-    start, stop = math.log10(low), math.log10(high)
+    start, stop = _grid_start(low, per_decade), math.log10(high)
     count = int(math.floor((stop - start) * per_decade + 1e-9)) + 1
-    return np.array([float(f"{10 ** (start + k / per_decade):.3g}") for k in range(count)])
+    return np.array([_grid_point(start, k, per_decade) for k in range(count)])
 
 
 def _grid_point(start: float, k: int, per_decade: int) -> float:
@@ -131,6 +131,15 @@ def _grid_point(start: float, k: int, per_decade: int) -> float:
     (k may be negative or past the grid's end): the same rounding, so that an extended grid
     holds the same numbers a wider grid would."""
     return float(f"{10 ** (start + k / per_decade):.3g}")
+
+
+def _grid_start(low: float, per_decade: int) -> float:
+    """``log10(low)``, or the exponent of the rate ``10**(k / per_decade)`` that ``low`` is
+    a rounding of (within 1 %): a grid from 0.0215 is then 0.0215, 0.0464, 0.1, ... (as
+    from 0.01), not 0.0215, 0.0463, 0.0998 (0.0215 times powers of 10^(1/3))."""
+    exponent = math.log10(low)
+    nearest = round(exponent * per_decade) / per_decade
+    return nearest if abs(10 ** (exponent - nearest) - 1) < 0.01 else exponent
 
 
 def _merge(result: SweepResult, more: SweepResult) -> SweepResult:
@@ -166,7 +175,7 @@ def sweep_outward(sweep: Callable[[np.ndarray], SweepResult], low: float, high: 
                          f"with per_decade={per_decade!r}")
     check_whole("max_extensions", max_extensions, 0)
     result = sweep(rates)
-    start = math.log10(low)
+    start = _grid_start(low, per_decade)
     below, above = 0, len(rates) - 1  # the grid indices of the ends
     for _ in range(max_extensions):
         mean = result.mean
@@ -182,6 +191,33 @@ def sweep_outward(sweep: Callable[[np.ndarray], SweepResult], low: float, high: 
             break
         result = _merge(result, sweep(np.array([new])))
     return result
+
+
+def sweep_each(optimizers: Mapping[str, tuple[type[torch.optim.Optimizer], Mapping[str, Any], Mapping[str, float]]],
+               experiment: str, sweep: Callable[[type[torch.optim.Optimizer], Mapping[str, Any], np.ndarray], SweepResult],
+               *, points: int = 6, per_decade: int = 3) -> dict[str, SweepResult]:
+    """:func:`sweep_outward` for every optimizer of a table, on one experiment.
+
+    ``optimizers`` maps a name to ``(class, hyperparameters held fixed, first rates)``, the
+    first rates a mapping from an experiment's name to the smallest rate of the grid its
+    sweep starts from (an optimizer without an entry for ``experiment`` is left out).
+    Each sweep starts on ``points`` rates of the log grid, ``per_decade`` a decade, from
+    that rate up, and extends outwards from there; ``sweep(class, hyperparameters, rates)``
+    runs the experiment, e.g. ``lambda cls, fixed, rates: sweep_airfoil(cls, fixed, rates, data)``.
+    """
+    check_whole("points", points, 2)
+    results = {}
+    for name, (optimizer_class, fixed, first_rates) in optimizers.items():
+        low = first_rates.get(experiment)
+        if low is None:
+            continue
+        high = 10 ** (_grid_start(low, per_decade) + (points - 1) / per_decade) * (1 + 1e-6)
+
+        def run(rates: np.ndarray, optimizer_class: type = optimizer_class, fixed: Mapping = fixed) -> SweepResult:
+            return sweep(optimizer_class, fixed, rates)
+
+        results[name] = sweep_outward(run, low, high, per_decade=per_decade)
+    return results
 
 
 def at_edge(result: SweepResult) -> bool:

@@ -15,7 +15,8 @@ import optim_lib
 from optim_lib import QUADRATIC, load_digits
 from optim_lib.network import build_network, layer_gradient_scales, train_network
 from optim_lib.sweeps import (
-    CACHE_VARIABLE, SweepResult, at_edge, choose, format_sweep_table, schedule_fingerprint, sweep_network,
+    CACHE_VARIABLE, SweepResult, at_edge, sweep_each, choose, format_sweep_table, learning_rate_grid, schedule_fingerprint,
+    sweep_network,
     sweep_outward, sweep_trajectory,
 )
 
@@ -65,10 +66,41 @@ def test_sweep_outward_stops_at_a_plateau_and_at_divergence():
     assert calls[1:] == [[0.215]] and choose(diverging) == 0.1 and not at_edge(diverging)
 
 
+def test_a_grid_from_a_rounded_rate_is_the_grid_of_powers_of_ten():
+    # 0.0215 is 10^(-5/3) rounded: the grid continues 10^(-4/3) = 0.0464, 10^(-1) = 0.1, ...
+    np.testing.assert_array_equal(learning_rate_grid(0.0215, 1.0), [0.0215, 0.0464, 0.1, 0.215, 0.464, 1.0])
+    calls = []
+    sweep_outward(_fake_sweep(lambda lr: lr, calls), 0.0464, 1.0)
+    assert calls[1:3] == [[0.0215], [0.01]]
+    # a rate off that grid starts a grid of its own: 0.03, 0.03 * 10^(1/3) = 0.0646, ...
+    np.testing.assert_array_equal(learning_rate_grid(0.03, 0.3), [0.03, 0.0646, 0.139, 0.3])
+
+
 def test_sweep_outward_stops_after_max_extensions():
     calls = []
     result = sweep_outward(_fake_sweep(lambda lr: lr, calls), 1.0, 10.0, max_extensions=2)
     assert calls[1:] == [[0.464], [0.215]] and at_edge(result)
+
+
+def test_sweep_each_starts_every_optimizer_on_its_own_six_rates_and_skips_the_absent():
+    grids = {}
+
+    def sweep(cls, fixed, rates):
+        grids.setdefault(fixed["name"], []).append([float(r) for r in rates])
+        # the best rate is 10x the first rate of each table row: interior, no extension
+        best = {"a": 0.02, "b": 1.0}[fixed["name"]]
+        values = np.array([[abs(math.log10(r / best))] for r in rates])
+        return SweepResult("X", fixed, "fake", "final loss", np.array(rates, dtype=float), (0,), values)
+
+    table = {"A": (object, {"name": "a"}, {"net": 2.15e-3, "air": 1.0}),
+             "B": (object, {"name": "b"}, {"air": 0.1}),
+             "C": (object, {"name": "c"}, {"net": None})}
+    results = sweep_each(table, "net", sweep)
+    assert list(results) == ["A"]
+    assert grids == {"a": [[2.15e-3, 4.64e-3, 0.01, 0.0215, 0.0464, 0.1]]}
+    grids.clear()
+    assert list(sweep_each(table, "air", sweep)) == ["A", "B"]
+    assert grids["b"] == [[0.1, 0.215, 0.464, 1.0, 2.15, 4.64]]
 
 
 def test_sweep_outward_refuses_a_grid_of_one_point():
