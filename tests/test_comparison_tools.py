@@ -200,3 +200,28 @@ def test_the_cache_keys_a_schedule_by_what_it_does(tmp_path, monkeypatch, digits
     for scheduler in (_warmup_cosine, same, shorter, None):
         sweep_network(optim_lib.SGD, {"momentum": 0.9}, [0.1], digits, seeds=(0,), epochs=1, scheduler=scheduler)
     assert len(list(tmp_path.glob("*.json"))) == 3  # same is answered from _warmup_cosine's file
+
+
+def test_plot_sweeps_names_the_lines_by_the_mapping_or_the_labels():
+    from optim_lib.plotting import plot_sweeps
+
+    rates = np.array([0.01, 0.1])
+    a = SweepResult("SGD", {"momentum": 0.9}, "t", "final loss", rates, (0,), np.array([[0.3], [0.2]]))
+    b = SweepResult("Adam", {}, "t", "final loss", rates, (0,), np.array([[0.4], [0.1]]))
+    ax = plot_sweeps({"momentum": a, "Adam": b})
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["momentum", "Adam"]
+    ax = plot_sweeps([a, b], labels=["one", "two"])
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["one", "two"]
+    with pytest.raises(ValueError, match="labels must name each of the 2 results; got 1"):
+        plot_sweeps([a, b], labels=["one"])
+
+
+def test_plot_sweeps_gives_each_result_its_own_colour():
+    from optim_lib.plotting import plot_sweeps
+
+    rates = np.array([0.01, 0.1, 1.0])
+    results = [SweepResult("SGD", {}, "t", "final loss", rates, (0, 1), np.array([[0.3, 0.31], [0.2, 0.2], [np.nan, 1]]))
+               for _ in range(7)]
+    ax = plot_sweeps(results, labels=[str(i) for i in range(7)])
+    colours = [line.get_color() for line in ax.lines if not line.get_label().startswith("_")]
+    assert colours == [f"C{i}" for i in range(7)]
