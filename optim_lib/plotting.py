@@ -416,8 +416,9 @@ def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None
             ax.fill_between(result.learning_rates, spread.min(axis=1), spread.max(axis=1),
                             where=finite, color=line.get_color(), alpha=0.15, linewidth=0)
         diverged = result.learning_rates[~finite]
-        ax.plot(diverged, np.full(len(diverged), 0.02 if higher else 0.98), linestyle="none", marker="x",
-                color=line.get_color(), transform=edge, clip_on=False)
+        if len(diverged):  # an empty unclipped line would stretch the layout's bounding box to the origin
+            ax.plot(diverged, np.full(len(diverged), 0.02 if higher else 0.98), linestyle="none", marker="x",
+                    color=line.get_color(), transform=edge, clip_on=False)
         chosen = choose(result)
         index = list(result.learning_rates).index(chosen)
         if finite[index]:

@@ -225,3 +225,25 @@ def test_plot_sweeps_gives_each_result_its_own_colour():
     ax = plot_sweeps(results, labels=[str(i) for i in range(7)])
     colours = [line.get_color() for line in ax.lines if not line.get_label().startswith("_")]
     assert colours == [f"C{i}" for i in range(7)]
+
+
+def test_plot_sweeps_side_by_side_keeps_its_layout():
+    # An empty unclipped marker line once gave each axes a bounding box reaching the figure's
+    # origin, and constrained layout collapsed the second of two panels.
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from optim_lib.plotting import plot_sweeps
+
+    rates = np.array([0.01, 0.1])
+    result = SweepResult("SGD", {}, "t", "final loss", rates, (0,), np.array([[0.3], [0.2]]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    for ax in axes:
+        plot_sweeps(result, ax=ax)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.canvas.draw()
+    left, right = (ax.get_position() for ax in axes)
+    assert left.width > 0.3 and right.width > 0.3
+    plt.close(fig)
