@@ -12,6 +12,10 @@ experiments of the course each give one number per run:
 :func:`choose` applies the rule the chapters state: **the learning rate with the best mean over
 seeds; a run that diverged counts as the worst possible value**.
 
+:func:`sweep_outward` extends a grid one rate at a time until the chosen rate is interior,
+:func:`sweep_each` runs it for every optimizer of a table (chapter 9's), and
+:func:`format_sweep_table` prints the chosen rate, the best value and the good range of each.
+
 Sweeps take minutes on a big grid, and the book runs each notebook twice in CI (nbval, then
 the book build). When the environment variable ``OPTIM_LIB_SWEEP_CACHE`` names a folder,
 each sweep's numbers are kept there under a key made of everything they depend on: the
