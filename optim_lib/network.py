@@ -48,7 +48,7 @@ from .live import text
 from .optimizers.base import has_modes
 from .rules._checks import check_whole
 
-__all__ = ["LOSS_LIMIT", "NetworkRun", "build_network", "loss_and_gradients", "train_network"]
+__all__ = ["LOSS_LIMIT", "NetworkRun", "build_network", "layer_gradient_scales", "loss_and_gradients", "train_network"]
 
 LOSS_LIMIT = 1e4
 """A loss above this (or not finite) counts as diverged, and training stops there.
@@ -178,6 +178,31 @@ def loss_and_gradients(layers: Layers, X: np.ndarray, y: np.ndarray) -> tuple[fl
             dz = dz @ W
             dz *= a > 0
     return loss, gradients
+
+
+def layer_gradient_scales(network: torch.nn.Sequential, data: DigitsData, *, examples: int | None = None) -> np.ndarray:
+    """The size of each layer's weight gradient: the root mean square of the entries of
+    ``dW`` for every ``Linear`` of ``network`` (first layer first), for the mean
+    cross-entropy on the first ``examples`` training images (default: all of them).
+
+    How far apart these are says how far apart the step sizes of plain (stochastic)
+    gradient descent are from layer to layer, one learning rate for all; an optimizer that
+    divides by a per-coordinate gradient scale (Adam, RMSProp, ...) or that normalizes each
+    matrix's update (Muon) takes steps of about the same size in every layer.
+    """
+    if not isinstance(network, torch.nn.Sequential) or not any(isinstance(m, torch.nn.Linear) for m in network):
+        raise TypeError(f"network must be a torch.nn.Sequential of Linear layers (build_network's); got {network!r}")
+    if not isinstance(data, DigitsData):
+        raise TypeError(f"data must be the DigitsData that load_digits returns; got {type(data).__name__}")
+    if examples is not None:
+        check_whole("examples", examples, 1, data.n_train)
+    rows = slice(None, examples)
+    X, y = data.X_train.numpy()[rows], data.y_train.numpy()[rows]
+    with torch.no_grad():
+        layers = _layers(list(network.parameters()))
+        with np.errstate(all="ignore"):
+            _, gradients = loss_and_gradients(layers, X, y)
+    return np.array([float(np.sqrt(np.mean(np.square(dW, dtype=np.float64)))) for dW in gradients[0::2]])
 
 
 BLAS_SINGLE_THREAD_MACS = 2**18
@@ -389,6 +414,8 @@ def train_network(
     # A diverging run overflows on the way (in the loss, in an optimizer's NumPy update):
     # that is reported in the result, not warned about.
     with np.errstate(all="ignore"):
+        if modes:
+            optimizer.train()
         record_train()
         record_test(0)
         for epoch in range(1, epochs + 1):

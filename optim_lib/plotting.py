@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -363,7 +364,8 @@ def plot_network_runs(runs: NetworkRun | Sequence[NetworkRun], axes: Sequence[Ax
     return loss_ax, accuracy_ax
 
 
-def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None = None) -> Axes:
+def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None = None,
+                labels: Sequence[str] | None = None) -> Axes:
     """Draw learning-rate sweeps: the metric against the learning rate (log scale), one line
     per optimizer (the mean over seeds, with the spread over seeds shaded), the rate that
     :func:`~optim_lib.sweeps.choose` picks ringed, and a cross at the top (or bottom, for a
@@ -373,6 +375,8 @@ def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None
         results: one :class:`~optim_lib.sweeps.SweepResult` or several (same metric).
         ax: where to draw; default a new figure.
         log_metric: a log scale for the metric (default: for losses, not for accuracy).
+        labels: the legend's name for each result (default: its optimizer and
+            hyperparameters); a mapping of names to results is also accepted, and names them.
 
     Returns:
         The Axes drawn on.
@@ -383,27 +387,38 @@ def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None
 
     if isinstance(results, SweepResult):
         results = [results]
+    if isinstance(results, Mapping):
+        labels = list(results) if labels is None else labels
+        results = list(results.values())
     results = list(results)
     if not results or not all(isinstance(r, SweepResult) for r in results):
         raise ValueError("results must be SweepResults (from optim_lib.sweeps); got " + repr(results)[:80])
+    labels = [r.label for r in results] if labels is None else list(labels)
+    if len(labels) != len(results):
+        raise ValueError(f"labels must name each of the {len(results)} results; got {len(labels)} labels")
     if len({r.metric for r in results}) != 1:
         raise ValueError(f"results must share one metric; got {sorted({r.metric for r in results})}")
     metric, higher = results[0].metric, results[0].higher_is_better
     if ax is None:
         ax = _new_axes(LOSS_FIGSIZE)
     edge = blended_transform_factory(ax.transData, ax.transAxes)
-    for result in results:
+    # One colour per result, set here: the shading and the markers would otherwise move
+    # matplotlib's colour cycle on, and every second colour would be skipped.
+    colors = [f"C{i}" for i in range(10)] if len(results) <= 10 else list(matplotlib.colormaps["tab20"].colors)
+    for i, (result, label) in enumerate(zip(results, labels)):
         values = result.values
         finite = ~np.isnan(values).any(axis=1)
         mean = np.where(finite, np.nanmean(np.where(np.isnan(values), 0, values), axis=1), np.nan)
-        (line,) = ax.plot(result.learning_rates, mean, marker="o", markersize=3, linewidth=1.8, label=result.label)
+        (line,) = ax.plot(result.learning_rates, mean, marker="o", markersize=3, linewidth=1.8, label=label,
+                          color=colors[i % len(colors)])
         if values.shape[1] > 1:
             spread = np.where(finite[:, None], values, 0.0)  # shaded only where finite: no all-NaN rows
             ax.fill_between(result.learning_rates, spread.min(axis=1), spread.max(axis=1),
                             where=finite, color=line.get_color(), alpha=0.15, linewidth=0)
         diverged = result.learning_rates[~finite]
-        ax.plot(diverged, np.full(len(diverged), 0.02 if higher else 0.98), linestyle="none", marker="x",
-                color=line.get_color(), transform=edge, clip_on=False)
+        if len(diverged):  # an empty unclipped line would stretch the layout's bounding box to the origin
+            ax.plot(diverged, np.full(len(diverged), 0.02 if higher else 0.98), linestyle="none", marker="x",
+                    color=line.get_color(), transform=edge, clip_on=False)
         chosen = choose(result)
         index = list(result.learning_rates).index(chosen)
         if finite[index]:

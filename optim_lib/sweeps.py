@@ -12,6 +12,10 @@ experiments of the course each give one number per run:
 :func:`choose` applies the rule the chapters state: **the learning rate with the best mean over
 seeds; a run that diverged counts as the worst possible value**.
 
+:func:`sweep_outward` extends a grid one rate at a time until the chosen rate is interior,
+:func:`sweep_each` runs it for every optimizer of a table (chapter 9's), and
+:func:`format_sweep_table` prints the chosen rate, the best value and the good range of each.
+
 Sweeps take minutes on a big grid, and the book runs each notebook twice in CI (nbval, then
 the book build). When the environment variable ``OPTIM_LIB_SWEEP_CACHE`` names a folder,
 each sweep's numbers are kept there under a key made of everything they depend on: the
@@ -22,6 +26,7 @@ nothing is written anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -121,9 +126,141 @@ def learning_rate_grid(low: float, high: float, per_decade: int = 3) -> np.ndarr
     if not (0 < low < high < math.inf):
         raise ValueError(f"low and high must satisfy 0 < low < high; got low={low!r}, high={high!r}")
     check_whole("per_decade", per_decade, 1)
-    start, stop = math.log10(low), math.log10(high)
+    start, stop = _grid_start(low, per_decade), math.log10(high)
     count = int(math.floor((stop - start) * per_decade + 1e-9)) + 1
-    return np.array([float(f"{10 ** (start + k / per_decade):.3g}") for k in range(count)])
+    return np.array([_grid_point(start, k, per_decade) for k in range(count)])
+
+
+def _grid_point(start: float, k: int, per_decade: int) -> float:
+    """The k-th rate of :func:`learning_rate_grid`'s grid that starts at ``10**start``
+    (k may be negative or past the grid's end): the same rounding, so that an extended grid
+    holds the same numbers a wider grid would."""
+    return float(f"{10 ** (start + k / per_decade):.3g}")
+
+
+def _grid_start(low: float, per_decade: int) -> float:
+    """``log10(low)``, or the exponent of the rate ``10**(k / per_decade)`` that ``low`` is
+    a rounding of (within 1 %): a grid from 0.0215 is then 0.0215, 0.0464, 0.1, ... (as
+    from 0.01), not 0.0215, 0.0463, 0.0998 (0.0215 times powers of 10^(1/3))."""
+    exponent = math.log10(low)
+    nearest = round(exponent * per_decade) / per_decade
+    return nearest if abs(10 ** (exponent - nearest) - 1) < 0.01 else exponent
+
+
+def _merge(result: SweepResult, more: SweepResult) -> SweepResult:
+    if (more.optimizer, more.metric, more.seeds, more.experiment) != (result.optimizer, result.metric, result.seeds,
+                                                                       result.experiment):
+        raise ValueError("sweep must return sweeps of the same optimizer, experiment, metric and seeds at every call; "
+                         f"got {result.optimizer}/{result.metric}/{result.seeds} and "
+                         f"{more.optimizer}/{more.metric}/{more.seeds}")
+    rates = np.concatenate([result.learning_rates, more.learning_rates])
+    values = np.concatenate([result.values, more.values])
+    order = np.argsort(rates)
+    return dataclasses.replace(result, learning_rates=rates[order], values=values[order])
+
+
+def sweep_outward(sweep: Callable[[np.ndarray], SweepResult], low: float, high: float, *, per_decade: int = 3,
+                  max_extensions: int = 9) -> SweepResult:
+    """Sweep the grid from ``low`` to ``high``, then extend it outwards one grid point at a
+    time while the best rate sits at the grid's edge and the curve still improves towards
+    it, so that the chosen rate ends up interior: with a worse rate on either side.
+
+    ``sweep`` takes an array of learning rates and returns their :class:`SweepResult`,
+    e.g. ``lambda rates: sweep_network(Adam, {}, rates, data)``; each extension calls it
+    on the one new rate (so each point is computed, and cached, once). The grid grows on
+    the low side when the smallest rate is the best and strictly better than the next one,
+    on the high side likewise; it stops when neither holds (a rate that diverges counts as
+    the worst, so divergence stops it), or after ``max_extensions`` new points. A plateau
+    at the edge (the best value repeated at the end rate and its neighbour) does not extend
+    the grid: the chosen rate may then be at the edge, and :func:`at_edge` says so.
+    """
+    rates = learning_rate_grid(low, high, per_decade)
+    if len(rates) < 2:
+        raise ValueError(f"low and high must span at least two grid points; got low={low!r}, high={high!r} "
+                         f"with per_decade={per_decade!r}")
+    check_whole("max_extensions", max_extensions, 0)
+    result = sweep(rates)
+    start = _grid_start(low, per_decade)
+    below, above = 0, len(rates) - 1  # the grid indices of the ends
+    for _ in range(max_extensions):
+        mean = result.mean
+        better = np.greater if result.higher_is_better else np.less
+        index = list(result.learning_rates).index(choose(result))
+        if index == 0 and better(mean[0], mean[1]):
+            below -= 1
+            new = _grid_point(start, below, per_decade)
+        elif index == len(mean) - 1 and better(mean[-1], mean[-2]):
+            above += 1
+            new = _grid_point(start, above, per_decade)
+        else:
+            break
+        result = _merge(result, sweep(np.array([new])))
+    return result
+
+
+def sweep_each(optimizers: Mapping[str, tuple[type[torch.optim.Optimizer], Mapping[str, Any], Mapping[str, float]]],
+               experiment: str, sweep: Callable[[type[torch.optim.Optimizer], Mapping[str, Any], np.ndarray], SweepResult],
+               *, points: int = 6, per_decade: int = 3) -> dict[str, SweepResult]:
+    """:func:`sweep_outward` for every optimizer of a table, on one experiment.
+
+    ``optimizers`` maps a name to ``(class, hyperparameters held fixed, first rates)``, the
+    first rates a mapping from an experiment's name to the smallest rate of the grid its
+    sweep starts from (an optimizer without an entry for ``experiment`` is left out).
+    Each sweep starts on ``points`` rates of the log grid, ``per_decade`` a decade, from
+    that rate up, and extends outwards from there; ``sweep(class, hyperparameters, rates)``
+    runs the experiment, e.g. ``lambda cls, fixed, rates: sweep_airfoil(cls, fixed, rates, data)``.
+    """
+    check_whole("points", points, 2)
+    results = {}
+    for name, (optimizer_class, fixed, first_rates) in optimizers.items():
+        low = first_rates.get(experiment)
+        if low is None:
+            continue
+        high = 10 ** (_grid_start(low, per_decade) + (points - 1) / per_decade) * (1 + 1e-6)
+
+        def run(rates: np.ndarray, optimizer_class: type = optimizer_class, fixed: Mapping = fixed) -> SweepResult:
+            return sweep(optimizer_class, fixed, rates)
+
+        results[name] = sweep_outward(run, low, high, per_decade=per_decade)
+    return results
+
+
+def at_edge(result: SweepResult) -> bool:
+    """Whether the chosen rate is the grid's smallest or largest: the best might lie beyond."""
+    chosen = choose(result)
+    return chosen in (float(result.learning_rates.min()), float(result.learning_rates.max()))
+
+
+def format_sweep_table(results: Mapping[str, SweepResult], within: float) -> str:
+    """A plain-text table, one row per sweep (the mapping's keys name them): the chosen
+    rate, the best mean value, the good range (the rates within ``within`` of the best,
+    :func:`good_range`) and its width in decades, ``log10(high / low)``. A test accuracy is
+    shown in percent (``within`` is still a fraction: 0.01 is one point). The last column
+    says when the chosen rate is at the grid's edge, or when every rate diverged."""
+    if not results:
+        raise ValueError("results must hold at least one sweep")
+    if not (isinstance(within, (int, float)) and within >= 0 and math.isfinite(within)):
+        raise ValueError(f"within must be a number >= 0; got {within!r}")
+    rows = []
+    for name, result in results.items():
+        percent = result.metric == "test accuracy"
+        best, span = best_value(result), good_range(result, within)
+        if span is None:
+            rows.append([name, "-", "diverged", "-", "-", "every rate diverged"])
+            continue
+        low, high = span
+        rows.append([name, f"{choose(result):.3g}", f"{best:.1%}" if percent else f"{best:.3g}",
+                     f"{low:.3g} to {high:.3g}", f"{math.log10(high / low):.2f}",
+                     "at the grid's edge" if at_edge(result) else ""])
+    first = next(iter(results.values()))
+    points = within * 100
+    margin = (f"{points:g} point{'' if points == 1 else 's'}" if first.metric == "test accuracy" else f"{within:g}")
+    header = ["optimizer", "chosen lr", f"best {first.metric}", f"good range (within {margin})", "decades", "note"]
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
 
 
 # --- The cache --------------------------------------------------------------------------------
@@ -224,12 +361,12 @@ def sweep_network(optimizer_class: type[torch.optim.Optimizer], hyperparameters:
     """The digits network at each learning rate and seed: the final ``"test accuracy"`` or
     ``"training loss"``.
 
-    ``scheduler``: as :func:`~optim_lib.network.train_network` takes it (a function of the
-    optimizer that returns a ``torch.optim.lr_scheduler`` on it, stepped after every step),
-    made afresh for every run, so a warm-up plus cosine schedule is swept with the peak rate
-    it multiplies. The cache knows a schedule by what it does: the learning rates (and
-    betas or momentum) it gives each param group at every step of a run, at every rate of
-    the grid (:func:`schedule_fingerprint`).
+    ``scheduler`` is :func:`~optim_lib.network.train_network`'s: a function that takes the
+    optimizer and returns a ``torch.optim.lr_scheduler`` on it; the swept learning rate is
+    then the rate the schedule starts from and scales (its peak, for a warm-up and decay).
+    A function has no name the cache could trust, so the cache keys a scheduled sweep by
+    what the schedule does: the hyperparameters of every param group at every step, at
+    every learning rate of the grid (see :func:`schedule_fingerprint`).
     """
     if metric not in ("test accuracy", "training loss"):
         raise ValueError(f"metric must be 'test accuracy' or 'training loss'; got {metric!r}")
@@ -246,32 +383,35 @@ def sweep_network(optimizer_class: type[torch.optim.Optimizer], hyperparameters:
     digest = hashlib.sha1()
     for tensor in (data.X_train, data.y_train, data.X_test, data.y_test):
         digest.update(tensor.numpy().tobytes())
-    settings: dict[str, Any] = {"batch_size": batch_size, "epochs": epochs, "hidden": list(hidden),
-                                "data": digest.hexdigest()}
+    settings = {"batch_size": batch_size, "epochs": epochs, "hidden": list(hidden), "data": digest.hexdigest()}
     if scheduler is not None:
-        check_whole("batch_size", batch_size, 1, data.n_train)
-        check_whole("epochs", epochs, 1)
         steps = epochs * math.ceil(data.n_train / batch_size)
-        settings["schedule"] = schedule_fingerprint(scheduler, optimizer_class, hyperparameters or {},
-                                                    learning_rates, steps)
+        settings["schedule"] = schedule_fingerprint(scheduler, optimizer_class, hyperparameters, learning_rates,
+                                                    steps)
     return _run_grid("network", optimizer_class, hyperparameters or {}, learning_rates, seeds, settings, metric, one)
 
 
 def schedule_fingerprint(scheduler: Scheduler, optimizer_class: type[torch.optim.Optimizer],
-                         hyperparameters: Mapping[str, Any], learning_rates: Sequence[float], steps: int) -> str:
-    """A hash of what ``scheduler`` does over ``steps`` steps: it is made on an
-    ``optimizer_class`` with ``hyperparameters`` at each of ``learning_rates`` (on one
-    parameter that never gets a gradient, so nothing moves) and stepped ``steps`` times, and
-    every param group's ``lr``, ``betas`` and ``momentum`` are read before every step. Two
-    schedulers with the same fingerprint give the same runs."""
+                         hyperparameters: Mapping[str, Any] | None, learning_rates: Sequence[float],
+                         steps: int) -> str:
+    """A hash of what ``scheduler`` does over ``steps`` steps: for each learning rate, it is
+    made on an ``optimizer_class`` with those hyperparameters (on a 2 × 2 parameter that is
+    never stepped), stepped ``steps`` times, and every number in every param group is
+    recorded after each step. Two schedules that set the same hyperparameters at every
+    step give the same runs, and the same hash."""
+    import warnings
+
+    check_whole("steps", steps, 1)
     digest = hashlib.sha1()
     for lr in learning_rates:
-        optimizer = optimizer_class([torch.zeros(1, requires_grad=True)], **{**dict(hyperparameters), "lr": float(lr)})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "lr_scheduler.step() before optimizer.step()": no step is taken
-            schedule = scheduler(optimizer)
-            for _ in range(steps):
-                digest.update(repr([(g["lr"], g.get("betas"), g.get("momentum"))
-                                    for g in optimizer.param_groups]).encode())
+        optimizer = optimizer_class([torch.zeros(2, 2, requires_grad=True)], **{**dict(hyperparameters or {}),
+                                                                                  "lr": float(lr)})
+        schedule = scheduler(optimizer)
+        with warnings.catch_warnings():  # "lr_scheduler.step() before optimizer.step()": on purpose
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(steps + 1):
+                numbers = [[key, value] for group in optimizer.param_groups for key, value in sorted(group.items())
+                           if key != "params" and isinstance(value, (int, float, tuple))]
+                digest.update(json.dumps(numbers, default=repr).encode())
                 schedule.step()
     return digest.hexdigest()
