@@ -53,6 +53,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sliders.py
 	$(BIN)/python benchmarks/bench_browser.py
 	$(BIN)/python benchmarks/bench_network.py
+	$(BIN)/python benchmarks/bench_memory_matrix_sliders.py
+	$(BIN)/python benchmarks/bench_schedule_sliders.py
+	$(BIN)/python benchmarks/bench_schedule_free_sliders.py
 	@test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python benchmarks/bench_website.py
 
