@@ -2,7 +2,7 @@
 machine's memory bandwidth, measured step times, and optimizer-state memory at scale.
 
 An optimizer step is elementwise arithmetic on a few arrays as long as the parameters: a
-handful of operations per number against 8 to 36 bytes read and written. On a CPU or GPU that
+handful of operations per number against 12 to 36 bytes (float32) read and written. On a CPU or GPU that
 makes the step **memory-bound**: its time is set by how fast memory delivers the bytes, not by
 the arithmetic. This module holds the numbers that argument needs:
 
