@@ -2,7 +2,7 @@
 machine's memory bandwidth, measured step times, and optimizer-state memory at scale.
 
 An optimizer step is elementwise arithmetic on a few arrays as long as the parameters: a
-handful of operations per number against 8 to 36 bytes read and written. On a CPU or GPU that
+handful of operations per number against 12 to 36 bytes (float32) read and written. On a CPU or GPU that
 makes the step **memory-bound**: its time is set by how fast memory delivers the bytes, not by
 the arithmetic. This module holds the numbers that argument needs:
 
@@ -214,8 +214,10 @@ def format_cost_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class Bandwidth:
-    """A STREAM-like measurement in bytes per second, medians of ``repeats`` passes over
-    arrays of ``elements`` numbers of ``itemsize`` bytes:
+    """A STREAM-like measurement in bytes per second, the best of ``repeats`` passes over
+    arrays of ``elements`` numbers of ``itemsize`` bytes (as STREAM reports its "best rate":
+    on a shared machine other processes only ever slow a pass down, so the fastest pass is
+    the steadiest estimate of what memory can deliver, and the right one for a floor):
 
     - ``copy``: ``b = a`` (2 arrays' bytes counted per pass), STREAM's copy;
     - ``triad``: ``a = b + q c`` (3 arrays), STREAM's triad;
@@ -237,13 +239,13 @@ class Bandwidth:
     def __str__(self) -> str:
         return (f"copy {self.copy / 1e9:.1f} GB/s, triad {self.triad / 1e9:.1f} GB/s, in-place update "
                 f"{self.update / 1e9:.1f} GB/s (arrays of {self.elements * self.itemsize / 2**20:.0f} MiB, "
-                f"medians of {self.repeats})")
+                f"best of {self.repeats})")
 
 
 def measure_bandwidth(elements: int = 2**25, repeats: int = 5, dtype: torch.dtype = torch.float32) -> Bandwidth:
-    """Memory bandwidth, STREAM-like (McCalpin, 1995): the median time of ``repeats`` copies
-    ``b.copy_(a)``, triads ``torch.add(b, c, alpha=3, out=a)`` and in-place updates
-    ``a.add_(b, alpha=3)`` on arrays of ``elements`` numbers of ``dtype`` (the default,
+    """Memory bandwidth, STREAM-like (McCalpin, 1995): the shortest time of ``repeats``
+    copies ``b.copy_(a)``, triads ``torch.add(b, c, alpha=3, out=a)`` and in-place updates
+    ``a.add_(b, alpha=1e-3)``, interleaved, on arrays of ``elements`` numbers of ``dtype`` (the default,
     2**25 float32, is 128 MiB per array: larger than the caches of most CPUs; choose it
     several times the last-level cache). Runs with torch's current thread count; changes no
     setting. See :class:`Bandwidth` for what each counts.
@@ -270,7 +272,7 @@ def measure_bandwidth(elements: int = 2**25, repeats: int = 5, dtype: torch.dtyp
             tic = time.perf_counter()
             kernel()
             times[name].append(time.perf_counter() - tic)
-    rates = {name: arrays * elements * itemsize / statistics.median(times[name])
+    rates = {name: arrays * elements * itemsize / min(times[name])
              for name, (arrays, _) in kernels.items()}
     return Bandwidth(**rates, elements=elements, itemsize=itemsize, repeats=repeats)
 

@@ -282,6 +282,15 @@ class NetworkRun:
     def final_test_loss(self) -> float:
         return float(self.test_losses[-1]) if len(self.test_epochs) > 1 else math.nan
 
+    @property
+    def weight_norm(self) -> float:
+        """The Euclidean norm of all the trained network's parameters, weights and biases,
+        taken as one vector (NaN if the run kept no network)."""
+        if self.network is None:
+            return math.nan
+        with torch.no_grad():
+            return float(torch.sqrt(sum((p.double() ** 2).sum() for p in self.network.parameters())))
+
     def summary(self) -> str:
         """One line: the test accuracy and losses at the end, or where it diverged."""
         if self.diverged_at is not None:

@@ -291,3 +291,10 @@ def test_trainer_refuses_what_is_not_an_optimizer_or_the_digits(digits):
         train_network(optim_lib.Adam, {}, digits, scheduler=lambda opt: None)
     with pytest.raises(ValueError, match="lr must be in"):
         train_network(optim_lib.Adam, {"lr": -1.0}, digits)  # the optimizer's own check
+
+
+def test_weight_norm_is_the_norm_of_all_parameters_as_one_vector(digits):
+    run = train_network(optim_lib.SGD, {"lr": 0.1}, digits, epochs=1, seed=0)
+    everything = torch.cat([p.detach().reshape(-1) for p in run.network.parameters()])
+    assert run.weight_norm == pytest.approx(float(torch.linalg.vector_norm(everything)), rel=1e-6)
+    assert 0 < run.weight_norm < math.inf
