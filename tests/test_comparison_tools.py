@@ -15,8 +15,8 @@ import optim_lib
 from optim_lib import QUADRATIC, load_digits
 from optim_lib.network import build_network, layer_gradient_scales, train_network
 from optim_lib.sweeps import (
-    CACHE_VARIABLE, SweepResult, at_edge, sweep_each, choose, format_sweep_table, learning_rate_grid, schedule_fingerprint,
-    sweep_network,
+    CACHE_VARIABLE, SweepResult, at_edge, sweep_each, choose, format_sweep_table, learning_rate_grid, range_at_edge,
+    schedule_fingerprint, sweep_network,
     sweep_outward, sweep_trajectory,
 )
 
@@ -133,7 +133,9 @@ def test_format_sweep_table_by_hand():
     # A: means 0.91, 0.955, 0.945; best 95.5% at 0.1; within a point: 0.1 and 1 -> 1 decade.
     # B: means 0.5, 0.75, worst (a seed diverged); best 75.0% at 0.1; range 0.1 to 0.1.
     assert lines[0].split("  ")[0] == "optimizer" and "good range (within 1 point)" in lines[0]
-    assert lines[2].split() == ["A", "0.1", "95.5%", "0.1", "to", "1", "1.00"]
+    # A's range reaches the grid's largest rate, 1: it may go on beyond, so the table says so.
+    assert lines[2].split() == ["A", "0.1", "95.5%", "0.1", "to", "1", "1.00", "range", "reaches", "the", "grid's", "edge"]
+    assert range_at_edge(a, within=0.01) and not range_at_edge(a, within=0.005)  # 0.005: only 0.1, interior
     assert lines[3].split() == ["B", "0.1", "75.0%", "0.1", "to", "0.1", "0.00"]
     assert lines[4].split()[:3] == ["C", "-", "diverged"] and lines[4].endswith("every rate diverged")
     edge = SweepResult("D", {}, "t", "final loss", rates, (0,), np.array([[0.1], [0.2], [0.3]]))
