@@ -229,6 +229,27 @@ def test_plot_sweeps_gives_each_result_its_own_colour():
     assert colours == [f"C{i}" for i in range(7)]
 
 
+def test_plot_sweeps_takes_a_colour_and_a_line_style_for_each_result():
+    # Chapter 9 draws each optimizer's constant and scheduled sweeps in one colour, the
+    # scheduled one dashed; the legend must show the same (its handles are the lines).
+    from optim_lib.plotting import plot_sweeps
+
+    rates = np.array([0.01, 0.1, 1.0])
+    results = [SweepResult("SGD", {}, "t", "test accuracy", rates, (0, 1), np.array([[0.3, 0.31], [0.5, 0.6], [0.4, 0.4]]))
+               for _ in range(4)]
+    ax = plot_sweeps(results, labels=list("abcd"), colors=["C0", "C0", "C3", "C3"], linestyles=["-", "--", "-", "--"])
+    means = [line for line in ax.lines if not line.get_label().startswith("_")]
+    assert [line.get_color() for line in means] == ["C0", "C0", "C3", "C3"]
+    assert [line.get_linestyle() for line in means] == ["-", "--", "-", "--"]
+    assert [handle.get_linestyle() for handle in ax.get_legend().legend_handles] == ["-", "--", "-", "--"]
+    rings = [line for line in ax.lines if line.get_markersize() == 9]  # the chosen rate, in the result's colour
+    assert [ring.get_markeredgecolor() for ring in rings] == ["C0", "C0", "C3", "C3"]
+    with pytest.raises(ValueError, match="linestyles must give one entry for each of the 4 results; got 1"):
+        plot_sweeps(results, linestyles=["--"])
+    with pytest.raises(ValueError, match="colors must give one entry for each of the 4 results; got 2"):
+        plot_sweeps(results, colors=["C0", "C1"])
+
+
 def test_plot_sweeps_side_by_side_keeps_its_layout():
     # An empty unclipped marker line once gave each axes a bounding box reaching the figure's
     # origin, and constrained layout collapsed the second of two panels.
