@@ -365,7 +365,8 @@ def plot_network_runs(runs: NetworkRun | Sequence[NetworkRun], axes: Sequence[Ax
 
 
 def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None = None,
-                labels: Sequence[str] | None = None) -> Axes:
+                labels: Sequence[str] | None = None, colors: Sequence[Any] | None = None,
+                linestyles: Sequence[str] | None = None) -> Axes:
     """Draw learning-rate sweeps: the metric against the learning rate (log scale), one line
     per optimizer (the mean over seeds, with the spread over seeds shaded), the rate that
     :func:`~optim_lib.sweeps.choose` picks ringed, and a cross at the top (or bottom, for a
@@ -377,6 +378,10 @@ def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None
         log_metric: a log scale for the metric (default: for losses, not for accuracy).
         labels: the legend's name for each result (default: its optimizer and
             hyperparameters); a mapping of names to results is also accepted, and names them.
+        colors: a matplotlib colour for each result (default: one of its own each), e.g.
+            the same colour for one optimizer's two sweeps, with and without a schedule.
+        linestyles: a line style for each result's mean curve (default: all solid), e.g.
+            ``"--"`` for the scheduled ones.
 
     Returns:
         The Axes drawn on.
@@ -404,13 +409,20 @@ def plot_sweeps(results: Any, ax: Axes | None = None, *, log_metric: bool | None
     edge = blended_transform_factory(ax.transData, ax.transAxes)
     # One colour per result, set here: the shading and the markers would otherwise move
     # matplotlib's colour cycle on, and every second colour would be skipped.
-    colors = [f"C{i}" for i in range(10)] if len(results) <= 10 else list(matplotlib.colormaps["tab20"].colors)
+    for name, given in (("colors", colors), ("linestyles", linestyles)):
+        if given is not None and len(given) != len(results):
+            raise ValueError(f"{name} must give one entry for each of the {len(results)} results; "
+                             f"got {len(given)}")
+    if colors is None:
+        palette = [f"C{i}" for i in range(10)] if len(results) <= 10 else list(matplotlib.colormaps["tab20"].colors)
+        colors = [palette[i % len(palette)] for i in range(len(results))]
+    linestyles = ["-"] * len(results) if linestyles is None else list(linestyles)
     for i, (result, label) in enumerate(zip(results, labels)):
         values = result.values
         finite = ~np.isnan(values).any(axis=1)
         mean = np.where(finite, np.nanmean(np.where(np.isnan(values), 0, values), axis=1), np.nan)
         (line,) = ax.plot(result.learning_rates, mean, marker="o", markersize=3, linewidth=1.8, label=label,
-                          color=colors[i % len(colors)])
+                          color=colors[i], linestyle=linestyles[i])
         if values.shape[1] > 1:
             spread = np.where(finite[:, None], values, 0.0)  # shaded only where finite: no all-NaN rows
             ax.fill_between(result.learning_rates, spread.min(axis=1), spread.max(axis=1),

@@ -231,12 +231,22 @@ def at_edge(result: SweepResult) -> bool:
     return chosen in (float(result.learning_rates.min()), float(result.learning_rates.max()))
 
 
+def range_at_edge(result: SweepResult, within: float) -> bool:
+    """Whether the good range (:func:`good_range`) reaches the grid's smallest or largest
+    rate: the range may go on beyond the grid, so its width is then only a lower bound."""
+    span = good_range(result, within)
+    return span is not None and (span[0] == float(result.learning_rates.min())
+                                 or span[1] == float(result.learning_rates.max()))
+
+
 def format_sweep_table(results: Mapping[str, SweepResult], within: float) -> str:
     """A plain-text table, one row per sweep (the mapping's keys name them): the chosen
     rate, the best mean value, the good range (the rates within ``within`` of the best,
     :func:`good_range`) and its width in decades, ``log10(high / low)``. A test accuracy is
     shown in percent (``within`` is still a fraction: 0.01 is one point). The last column
-    says when the chosen rate is at the grid's edge, or when every rate diverged."""
+    says when the chosen rate is at the grid's edge, or else when the good range reaches
+    the grid's edge (:func:`range_at_edge`: its width is then at least the one shown), or
+    when every rate diverged."""
     if not results:
         raise ValueError("results must hold at least one sweep")
     if not (isinstance(within, (int, float)) and within >= 0 and math.isfinite(within)):
@@ -251,7 +261,8 @@ def format_sweep_table(results: Mapping[str, SweepResult], within: float) -> str
         low, high = span
         rows.append([name, f"{choose(result):.3g}", f"{best:.1%}" if percent else f"{best:.3g}",
                      f"{low:.3g} to {high:.3g}", f"{math.log10(high / low):.2f}",
-                     "at the grid's edge" if at_edge(result) else ""])
+                     "at the grid's edge" if at_edge(result)
+                     else "range reaches the grid's edge" if range_at_edge(result, within) else ""])
     first = next(iter(results.values()))
     points = within * 100
     margin = (f"{points:g} point{'' if points == 1 else 's'}" if first.metric == "test accuracy" else f"{within:g}")

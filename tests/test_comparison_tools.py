@@ -15,8 +15,8 @@ import optim_lib
 from optim_lib import QUADRATIC, load_digits
 from optim_lib.network import build_network, layer_gradient_scales, train_network
 from optim_lib.sweeps import (
-    CACHE_VARIABLE, SweepResult, at_edge, sweep_each, choose, format_sweep_table, learning_rate_grid, schedule_fingerprint,
-    sweep_network,
+    CACHE_VARIABLE, SweepResult, at_edge, sweep_each, choose, format_sweep_table, learning_rate_grid, range_at_edge,
+    schedule_fingerprint, sweep_network,
     sweep_outward, sweep_trajectory,
 )
 
@@ -133,7 +133,9 @@ def test_format_sweep_table_by_hand():
     # A: means 0.91, 0.955, 0.945; best 95.5% at 0.1; within a point: 0.1 and 1 -> 1 decade.
     # B: means 0.5, 0.75, worst (a seed diverged); best 75.0% at 0.1; range 0.1 to 0.1.
     assert lines[0].split("  ")[0] == "optimizer" and "good range (within 1 point)" in lines[0]
-    assert lines[2].split() == ["A", "0.1", "95.5%", "0.1", "to", "1", "1.00"]
+    # A's range reaches the grid's largest rate, 1: it may go on beyond, so the table says so.
+    assert lines[2].split() == ["A", "0.1", "95.5%", "0.1", "to", "1", "1.00", "range", "reaches", "the", "grid's", "edge"]
+    assert range_at_edge(a, within=0.01) and not range_at_edge(a, within=0.005)  # 0.005: only 0.1, interior
     assert lines[3].split() == ["B", "0.1", "75.0%", "0.1", "to", "0.1", "0.00"]
     assert lines[4].split()[:3] == ["C", "-", "diverged"] and lines[4].endswith("every rate diverged")
     edge = SweepResult("D", {}, "t", "final loss", rates, (0,), np.array([[0.1], [0.2], [0.3]]))
@@ -225,6 +227,27 @@ def test_plot_sweeps_gives_each_result_its_own_colour():
     ax = plot_sweeps(results, labels=[str(i) for i in range(7)])
     colours = [line.get_color() for line in ax.lines if not line.get_label().startswith("_")]
     assert colours == [f"C{i}" for i in range(7)]
+
+
+def test_plot_sweeps_takes_a_colour_and_a_line_style_for_each_result():
+    # Chapter 9 draws each optimizer's constant and scheduled sweeps in one colour, the
+    # scheduled one dashed; the legend must show the same (its handles are the lines).
+    from optim_lib.plotting import plot_sweeps
+
+    rates = np.array([0.01, 0.1, 1.0])
+    results = [SweepResult("SGD", {}, "t", "test accuracy", rates, (0, 1), np.array([[0.3, 0.31], [0.5, 0.6], [0.4, 0.4]]))
+               for _ in range(4)]
+    ax = plot_sweeps(results, labels=list("abcd"), colors=["C0", "C0", "C3", "C3"], linestyles=["-", "--", "-", "--"])
+    means = [line for line in ax.lines if not line.get_label().startswith("_")]
+    assert [line.get_color() for line in means] == ["C0", "C0", "C3", "C3"]
+    assert [line.get_linestyle() for line in means] == ["-", "--", "-", "--"]
+    assert [handle.get_linestyle() for handle in ax.get_legend().legend_handles] == ["-", "--", "-", "--"]
+    rings = [line for line in ax.lines if line.get_markersize() == 9]  # the chosen rate, in the result's colour
+    assert [ring.get_markeredgecolor() for ring in rings] == ["C0", "C0", "C3", "C3"]
+    with pytest.raises(ValueError, match="linestyles must give one entry for each of the 4 results; got 1"):
+        plot_sweeps(results, linestyles=["--"])
+    with pytest.raises(ValueError, match="colors must give one entry for each of the 4 results; got 2"):
+        plot_sweeps(results, colors=["C0", "C1"])
 
 
 def test_plot_sweeps_side_by_side_keeps_its_layout():
