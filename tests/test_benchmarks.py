@@ -56,3 +56,18 @@ def test_memory_and_matrix_slider_benchmark_prints_every_event_and_a_verdict(air
                 "(d) network, Muon + AdamW", "(e) matrix, Muon", "reference: (c) with Adam"):
         assert row in result.stdout, result.stdout
     assert "all targets met" in result.stdout or "target(s) missed" in result.stdout
+
+
+def test_scale_benchmark_quick_prints_every_optimizer_path_and_the_bandwidth():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_scale.py", "--quick"], cwd=REPO, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1 means a target missed, not a crash
+    assert "memory: copy " in result.stdout and " GB/s, triad " in result.stdout, result.stdout
+    for label in ("SGD momentum", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax",
+                  "Lion", "AdamWScheduleFree", "Adafactor", "Muon"):
+        assert f"\n{label} " in result.stdout, result.stdout
+    assert result.stdout.count("torch fused") == 4  # Adam, AdamW, SGD, Adagrad: torch's fused kernels
+    assert result.stdout.count("(not elementwise: whole-tensor path") == 2  # Adafactor, Muon
+    assert "all targets met" in result.stdout or "target(s) missed" in result.stdout

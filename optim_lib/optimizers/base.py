@@ -13,6 +13,27 @@ The rules are elementwise, so the step loop may run a rule on a whole param grou
 the parameters laid end to end in one array give the same numbers, bit for bit, as each
 parameter alone, and for a network of small layers the step is faster (see
 :class:`_FlatGroup`); every other case steps one parameter at a time.
+
+Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_paths.py):
+
+- small parameters and groups (the sliders, the trainers): the rule once on the group, as
+  one NumPy array;
+- large ones (more than :data:`SLICE` numbers): the same rule on cache-sized slices of the
+  same memory, each slice's results written back in place, so that its temporaries never
+  leave the cache (on ResNet-18's shapes this made Adam's step faster than torch.optim's
+  for-loop and foreach steps: benchmarks/bench_scale.py). Adafactor and Muon look at whole
+  matrices (their rules are not elementwise) and always step whole tensors;
+- ``fused=True``: the same rule compiled by ``torch.compile`` (:func:`compiled_step`), for
+  the elementwise rules. SGD, Adagrad, Adam and AdamW take it as a keyword, as torch's
+  classes do; the other elementwise classes, whose torch signatures have no ``fused``,
+  take it as a param-group entry (``RMSprop([{"params": ps, "fused": True}])``). It is
+  refused with a ``ValueError`` naming the flag on complex parameters, sparse gradients,
+  rules that are not elementwise (Adafactor, Muon) and together with ``foreach=True``. Like
+  torch's flags it is part of the param group, so ``load_state_dict`` restores it; set
+  ``group["fused"]`` after loading to change paths (the state is the same on all paths).
+
+None of the paths changes a process-wide setting (thread counts, allocators, torch's
+compiler configuration).
 """
 
 from __future__ import annotations
@@ -564,9 +585,9 @@ class RuleOptimizer(torch.optim.Optimizer):
                 g = p.grad
                 if g is None:
                     continue
-                if g.is_sparse:
-                    raise ValueError(f"fused=True does not support sparse gradients ({type(self).__name__}); "
-                                     "leave fused unset")
+                if g.is_sparse or p.is_complex():
+                    raise ValueError(f"fused=True does not support {'sparse gradients' if g.is_sparse else 'complex parameters'}"
+                                     f" ({type(self).__name__}); leave fused unset")
                 state = self.state[p]
                 if not state:
                     state.update(rule.initial_state(p, group))
