@@ -178,14 +178,22 @@ def test_fused_step_equals_the_eager_step_to_float32_rounding(name, hyperparamet
     assert moved > 1e-3  # the step did move the parameters
 
 
+def _with_a_transpose(params):
+    """The parameters, the last one replaced by a transposed (not contiguous) copy of itself."""
+    last = params[-1].detach().t().contiguous().t().requires_grad_()
+    assert not last.is_contiguous() and torch.equal(last, params[-1].detach())
+    return [*params[:-1], last]
+
+
 def test_state_dict_round_trips_between_the_fused_and_the_default_path():
+    # A transposed parameter: the fused step then takes each parameter alone, in its shape.
     name, hyperparameters = FUSED[0]
-    shapes = [(40, 30), (7,), (300,)]
-    reference = _parameters(torch.float32, shapes)
+    shapes = [(40, 30), (7,), (300,), (6, 4)]
+    reference = _with_a_transpose(_parameters(torch.float32, shapes))
     uninterrupted = _new(name, reference, hyperparameters)
     _run(uninterrupted, reference, 6)
     for first, then in ((True, False), (False, True)):
-        params = _parameters(torch.float32, shapes)
+        params = _with_a_transpose(_parameters(torch.float32, shapes))
         before = _fused(name, params, hyperparameters) if first else _new(name, params, hyperparameters)
         _run(before, params, 3)
         saved = copy.deepcopy(before.state_dict())

@@ -128,8 +128,9 @@ SLICE = 1 << 17
 megabyte of float32 per array, so a rule's temporaries stay in the cache). On ResNet-18's
 parameter shapes (11.7 M floats) Adam's step on whole arrays took 78 ms, most of it
 page faults and cache misses of its 47 MB temporaries; the same rule run on 128 K-element
-slices took 32 ms, torch.optim's default (foreach) 36 ms. An elementwise rule gives the
-same numbers on any slicing, so the slice size changes the speed, never the result."""
+slices took 32 ms, torch.optim's foreach step 36 ms (benchmarks/bench_scale.py measures
+every optimizer). An elementwise rule gives the same numbers on any slicing, so the slice
+size changes the speed, never the result."""
 
 
 def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
@@ -389,12 +390,6 @@ def compiled_step(rule: Rule, key: tuple[Any, ...] = ()) -> Callable[..., dict[s
     return step
 
 
-def _flat(x: torch.Tensor) -> torch.Tensor:
-    """``x`` as one dimension, a view of the same memory where it is contiguous (so that one
-    compiled graph serves every shape)."""
-    return x.view(-1) if x.is_contiguous() else x
-
-
 def check_fused(name: str, rule: Rule, group: Mapping[str, Any], params: Iterable[torch.Tensor]) -> None:
     """Refuse ``fused=True`` where the compiled step does not apply (at construction): a
     rule that is not elementwise, ``foreach=True`` with it (as torch), complex parameters."""
@@ -586,15 +581,19 @@ class RuleOptimizer(torch.optim.Optimizer):
                 if g is None:
                     continue
                 if g.is_sparse or p.is_complex():
-                    raise ValueError(f"fused=True does not support {'sparse gradients' if g.is_sparse else 'complex parameters'}"
-                                     f" ({type(self).__name__}); leave fused unset")
+                    kind = "sparse gradients" if g.is_sparse else "complex parameters"
+                    raise ValueError(f"fused=True does not support {kind} ({type(self).__name__}); leave fused unset")
                 state = self.state[p]
                 if not state:
                     state.update(rule.initial_state(p, group))
-                tensors = {k: _flat(v) for k, v in state.items() if isinstance(v, torch.Tensor)}
+                tensors = _tensors(state)
                 plain = {k: v for k, v in state.items() if k not in tensors}
+                p_, g_ = p.detach(), g
+                if all(x.is_contiguous() for x in (p_, g_, *tensors.values())):
+                    # flat views of the same memory, so that one graph serves every shape
+                    p_, g_, tensors = p_.view(-1), g_.view(-1), {k: v.view(-1) for k, v in tensors.items()}
                 step = compiled_step(rule, (tuple(tensors), flags))
-                state.update(step(_flat(p.detach()), _flat(g), tensors, plain, arguments))
+                state.update(step(p_, g_, tensors, plain, arguments))
 
     def _flat_group(self, index: int, group: Mapping[str, Any], rule: Rule,
                     flat_groups: dict[int, _FlatGroup]) -> _FlatGroup | None:
