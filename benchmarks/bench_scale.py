@@ -109,7 +109,8 @@ def _ours(name: str, settings: dict, fused: bool) -> Callable[[list[torch.Tensor
         elif name in TORCH_FUSED:
             optimizer = cls(ps, fused=True, **settings)
         else:  # the classes whose torch.optim signature has no fused: through the param group
-            optimizer = cls([{"params": ps, "fused": True}], **settings)
+            foreach = {"foreach": False} if name == "AdamWScheduleFree" else {}  # its default is True
+            optimizer = cls([{"params": ps, "fused": True}], **settings, **foreach)
         if hasattr(optimizer, "train") and callable(optimizer.train):
             optimizer.train()
         return optimizer

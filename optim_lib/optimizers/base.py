@@ -40,7 +40,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 import types
-from functools import partial
 from itertools import accumulate
 from typing import Any, ClassVar
 
@@ -346,8 +345,8 @@ _COMPILED: dict[tuple[Any, ...], Callable[..., dict[str, Any]]] = {}
 COMPILE_OPTIONS = {"realize_opcount_threshold": 0}
 
 
-def _fused_parameter_step(rule: Rule, p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor],
-                          plain: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+def _fused_parameter_step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor],
+                          plain: dict[str, Any], arguments: dict[str, Any], rule: Rule) -> dict[str, Any]:
     """What ``fused=True`` compiles: ``rule.update`` on one parameter, the new values written
     into the parameter and its state tensors in place; returns the new plain state (the
     step count)."""
@@ -384,9 +383,23 @@ def compiled_step(rule: Rule, key: tuple[Any, ...] = ()) -> Callable[..., dict[s
     cache_key = (rule, *key)
     step = _COMPILED.get(cache_key)
     if step is None:
+        # A copy of the function with a code object of its own, and the rule as the default
+        # of its last argument (torch.compile would wrap a functools.partial in one shared
+        # function, and all rules would then share one cache).
         code = _fused_parameter_step.__code__.replace(co_name=f"fused_step_{rule.name}_{len(_COMPILED)}")
-        function = types.FunctionType(code, _fused_parameter_step.__globals__, code.co_name)
-        step = _COMPILED[cache_key] = torch.compile(partial(function, rule), dynamic=True, options=COMPILE_OPTIONS)
+        function = types.FunctionType(code, _fused_parameter_step.__globals__, code.co_name, (rule,))
+        compiled = torch.compile(function, dynamic=True, options=COMPILE_OPTIONS)
+
+        def step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor], plain: dict[str, Any],
+                 arguments: dict[str, Any]) -> dict[str, Any]:
+            # Float state (NAdam's product of momentum coefficients) enters as a float64 0-d
+            # tensor: torch.compile would make a returned float a constant of the graph and
+            # compile again at every step. It comes back a float.
+            inputs = {k: torch.tensor(v, dtype=torch.float64) if type(v) is float else v for k, v in plain.items()}
+            new_plain = compiled(p, g, tensors, inputs, arguments)
+            return {k: float(v) if type(plain[k]) is float else v for k, v in new_plain.items()}
+
+        _COMPILED[cache_key] = step
     return step
 
 
