@@ -37,7 +37,7 @@ import torch
 
 import optim_lib
 from optim_lib.rules import RULES
-from optim_lib.scale import interleaved_medians, make_parameters, numel, resnet18_shapes, stream_bandwidth
+from optim_lib.scale import interleaved_medians, make_parameters, numel, resnet18_shapes, stream_kernels
 
 # (label, optim_lib class, hyperparameters, arrays moved per parameter per step (read + written),
 #  reference implementations: label -> factory(params)). The arrays are the fewest a step can
@@ -149,12 +149,13 @@ def main() -> int:
     n = numel(shapes)
 
     megabytes = 8.0 if quick else 200.0
-    bandwidth = stream_bandwidth(megabytes, rounds=3 if quick else 7)
+    stream, moved = stream_kernels(megabytes)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {len(shapes)} tensors, {n:,} numbers "
           f"({'quick: small shapes' if quick else 'ResNet-18'}); medians of {rounds} interleaved rounds")
-    print(f"memory: copy {bandwidth['copy'] / 1e9:.1f} GB/s, triad {bandwidth['triad'] / 1e9:.1f} GB/s "
-          f"(torch ops on {megabytes:.0f} MB float32 arrays)\n")
+    print(f"memory: STREAM copy and triad (torch ops on {megabytes:.0f} MB float32 arrays), timed in every "
+          "optimizer's rounds, interleaved with its steps\n")
     print(f"{'optimizer':<19}{'path':<23}{'ms':>9}{'vs best':>9}{'GB/s':>7}{'of triad':>9}  notes")
+    bandwidths: list[dict[str, float]] = []
 
     failures = []
     for label, name, settings, arrays, references in RUNS:
@@ -177,7 +178,10 @@ def main() -> int:
             if path == "optim_lib fused=True":
                 notes[path] = f"first step {first:.1f} s (compiles)"
             optimizers[path] = optimizer
-        times = interleaved_medians({path: o.step for path, o in optimizers.items()}, rounds=rounds)
+        times = interleaved_medians({**{path: o.step for path, o in optimizers.items()},
+                                     **{f"stream {k}": call for k, call in stream.items()}}, rounds=rounds)
+        bandwidth = {k: moved[k] / times.pop(f"stream {k}") for k in stream}
+        bandwidths.append(bandwidth)
         unfused = [t for p, t in times.items() if p.startswith(("torch", "lion", "schedulefree", "torch Muon"))
                    and "fused" not in p]
         best_unfused = min(unfused)
@@ -198,7 +202,15 @@ def main() -> int:
             print(line + ("  " + note if note else ""))
         if not elementwise:
             print(f"{'':<19}(not elementwise: whole-tensor path, no fused=True; {arrays} arrays a parameter)")
+        print(f"{'':<19}{'memory in these rounds':<23}copy {bandwidth['copy'] / 1e9:.1f} GB/s, "
+              f"triad {bandwidth['triad'] / 1e9:.1f} GB/s")
 
+    if bandwidths:
+        for kind in ("copy", "triad"):
+            values = sorted(b[kind] for b in bandwidths)
+            print(f"\nSTREAM {kind} over the run: median {values[len(values) // 2] / 1e9:.1f} GB/s "
+                  f"(from {values[0] / 1e9:.1f} to {values[-1] / 1e9:.1f})", end="")
+        print()
     if args.warm_process and with_fused:
         print(f"\nfirst fused Adam step in a fresh process, compile cache warm: "
               f"{_warm_process_seconds('resnet18_shapes()'):.1f} s")
