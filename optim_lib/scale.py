@@ -12,7 +12,9 @@ on making optimizers fast measure with:
 - :func:`interleaved_medians`: each contestant timed in turn, round after round, so that
   all see the same machine load (the median per contestant);
 - :func:`stream_bandwidth`: bytes per second of a copy (``b = a``) and a triad
-  (``a = b + s c``) on arrays too large for the caches, as STREAM measures them.
+  (``a = b + s c``) on arrays too large for the caches, as STREAM measures them;
+  :func:`stream_kernels` gives the two as calls, to time interleaved with an optimizer's
+  steps (on a shared machine the bandwidth changes with the load).
 
 None of them changes a process-wide setting (thread counts, allocators).
 """
@@ -26,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-__all__ = ["resnet18_shapes", "make_parameters", "interleaved_medians", "stream_bandwidth"]
+__all__ = ["resnet18_shapes", "make_parameters", "interleaved_medians", "stream_bandwidth", "stream_kernels", "numel"]
 
 
 def resnet18_shapes() -> list[tuple[int, ...]]:
@@ -78,6 +80,19 @@ def interleaved_medians(contestants: Mapping[str, Callable[[], object]], *, roun
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
+def stream_kernels(megabytes: float = 200.0) -> tuple[dict[str, Callable[[], object]], dict[str, int]]:
+    """STREAM's copy (``b = a``) and triad (``a = b + s c``) on float32 arrays of
+    ``megabytes`` each, as calls to time alongside other contestants (see
+    :func:`interleaved_medians`), and the bytes each call moves (2 and 3 arrays)."""
+    if not megabytes > 0:
+        raise ValueError(f"megabytes must be > 0; got {megabytes!r}")
+    n = max(1, int(megabytes * 1e6 / 4))
+    a, b, c = (torch.ones(n) for _ in range(3))
+    a.copy_(b)  # touch every page once, outside the timing
+    calls = {"copy": lambda: b.copy_(a), "triad": lambda: torch.add(b, c, alpha=3.0, out=a)}
+    return calls, {"copy": 2 * 4 * n, "triad": 3 * 4 * n}
+
+
 def stream_bandwidth(megabytes: float = 200.0, *, rounds: int = 7) -> dict[str, float]:
     """Bytes per second of STREAM's copy (``b = a``: 2 arrays moved) and triad
     (``a = b + s c``: 3 arrays) on float32 arrays of ``megabytes`` each, done by torch's own
@@ -87,17 +102,9 @@ def stream_bandwidth(megabytes: float = 200.0, *, rounds: int = 7) -> dict[str, 
     floor an optimizer step that moves the same bytes can approach. (STREAM itself counts
     the same bytes; it also adds a write-allocate caveat: a store may read its line first.)
     """
-    if not megabytes > 0:
-        raise ValueError(f"megabytes must be > 0; got {megabytes!r}")
-    n = max(1, int(megabytes * 1e6 / 4))
-    a, b, c = (torch.ones(n) for _ in range(3))
-    a.copy_(b)  # touch every page once, outside the timing
-    times = interleaved_medians({
-        "copy": lambda: b.copy_(a),
-        "triad": lambda: torch.add(b, c, alpha=3.0, out=a),
-    }, rounds=rounds)
-    size = 4 * n
-    return {"copy": 2 * size / times["copy"], "triad": 3 * size / times["triad"]}
+    calls, moved = stream_kernels(megabytes)
+    times = interleaved_medians(calls, rounds=rounds)
+    return {name: moved[name] / times[name] for name in calls}
 
 
 def numel(shapes: Sequence[Sequence[int]]) -> int:

@@ -68,3 +68,19 @@ def test_schedule_slider_benchmark_prints_every_row():
                 "(d) schedule, network", "reference: airfoil explorer", "reference: network explorer"):
         assert row in result.stdout, result.stdout
     assert "all targets met" in result.stdout or "target(s) missed" in result.stdout
+
+
+def test_scale_benchmark_quick_prints_every_optimizer_path_and_the_bandwidth():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_scale.py", "--quick"], cwd=REPO, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1 means a target missed, not a crash
+    assert result.stdout.count("memory in these rounds copy ") == 13, result.stdout  # one per optimizer
+    assert "STREAM copy over the run: median " in result.stdout and "STREAM triad over the run" in result.stdout
+    for label in ("SGD momentum", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax",
+                  "Lion", "AdamWScheduleFree", "Adafactor", "Muon"):
+        assert f"\n{label} " in result.stdout, result.stdout
+    assert result.stdout.count("torch fused") == 4  # Adam, AdamW, SGD, Adagrad: torch's fused kernels
+    assert result.stdout.count("(not elementwise: whole-tensor path") == 2  # Adafactor, Muon
+    assert "all targets met" in result.stdout or "target(s) missed" in result.stdout

@@ -16,8 +16,9 @@ class Adagrad(RuleOptimizer):
     """AdaGrad; a drop-in for ``torch.optim.Adagrad`` (same arguments and defaults). The
     update is :func:`~optim_lib.rules.adagrad.adagrad_update`.
 
-    ``foreach`` is accepted and changes nothing; ``fused=True`` and ``differentiable=True``
-    are refused with what to use instead.
+    ``foreach`` is accepted and changes nothing; ``fused=True`` compiles the same rule (see
+    :mod:`optim_lib.optimizers.base`); ``differentiable=True`` is refused with what to use
+    instead.
     """
 
     rule = ADAGRAD_RULE

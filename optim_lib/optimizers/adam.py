@@ -23,8 +23,9 @@ class Adam(RuleOptimizer):
     ``decoupled_weight_decay=True``, which makes this AdamW (as in torch 2.13): the update is
     then :func:`~optim_lib.rules.adamw.adamw_update`.
 
-    ``foreach`` is accepted and changes nothing; ``fused=True``, ``capturable=True`` and
-    ``differentiable=True`` are refused with what to use instead.
+    ``foreach`` is accepted and changes nothing; ``fused=True`` compiles the same rule (see
+    :mod:`optim_lib.optimizers.base`); ``capturable=True`` and ``differentiable=True`` are
+    refused with what to use instead.
     """
 
     rule = ADAM_RULE

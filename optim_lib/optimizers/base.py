@@ -13,13 +13,33 @@ The rules are elementwise, so the step loop may run a rule on a whole param grou
 the parameters laid end to end in one array give the same numbers, bit for bit, as each
 parameter alone, and for a network of small layers the step is faster (see
 :class:`_FlatGroup`); every other case steps one parameter at a time.
+
+Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_paths.py):
+
+- small parameters and groups (the sliders, the trainers): the rule once on the group, as
+  one NumPy array;
+- large ones (more than :data:`SLICE` numbers): the same rule on cache-sized slices of the
+  same memory, each slice's results written back in place, so that its temporaries never
+  leave the cache (on ResNet-18's shapes this made Adam's step faster than torch.optim's
+  for-loop and foreach steps: benchmarks/bench_scale.py). Adafactor and Muon look at whole
+  matrices (their rules are not elementwise) and always step whole tensors;
+- ``fused=True``: the same rule compiled by ``torch.compile`` (:func:`compiled_step`), for
+  the elementwise rules. SGD, Adagrad, Adam and AdamW take it as a keyword, as torch's
+  classes do; the other elementwise classes, whose torch signatures have no ``fused``,
+  take it as a param-group entry (``RMSprop([{"params": ps, "fused": True}])``). It is
+  refused with a ``ValueError`` naming the flag on complex parameters, sparse gradients,
+  rules that are not elementwise (Adafactor, Muon) and together with ``foreach=True``. Like
+  torch's flags it is part of the param group, so ``load_state_dict`` restores it; set
+  ``group["fused"]`` after loading to change paths (the state is the same on all paths).
+
+None of the paths changes a process-wide setting (thread counts, allocators, torch's
+compiler configuration).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 import types
-from functools import partial
 from itertools import accumulate
 from typing import Any, ClassVar
 
@@ -107,8 +127,9 @@ SLICE = 1 << 17
 megabyte of float32 per array, so a rule's temporaries stay in the cache). On ResNet-18's
 parameter shapes (11.7 M floats) Adam's step on whole arrays took 78 ms, most of it
 page faults and cache misses of its 47 MB temporaries; the same rule run on 128 K-element
-slices took 32 ms, torch.optim's default (foreach) 36 ms. An elementwise rule gives the
-same numbers on any slicing, so the slice size changes the speed, never the result."""
+slices took 32 ms, torch.optim's foreach step 36 ms (benchmarks/bench_scale.py measures
+every optimizer). An elementwise rule gives the same numbers on any slicing, so the slice
+size changes the speed, never the result."""
 
 
 def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
@@ -324,8 +345,8 @@ _COMPILED: dict[tuple[Any, ...], Callable[..., dict[str, Any]]] = {}
 COMPILE_OPTIONS = {"realize_opcount_threshold": 0}
 
 
-def _fused_parameter_step(rule: Rule, p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor],
-                          plain: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+def _fused_parameter_step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor],
+                          plain: dict[str, Any], arguments: dict[str, Any], rule: Rule) -> dict[str, Any]:
     """What ``fused=True`` compiles: ``rule.update`` on one parameter, the new values written
     into the parameter and its state tensors in place; returns the new plain state (the
     step count)."""
@@ -362,16 +383,24 @@ def compiled_step(rule: Rule, key: tuple[Any, ...] = ()) -> Callable[..., dict[s
     cache_key = (rule, *key)
     step = _COMPILED.get(cache_key)
     if step is None:
+        # A copy of the function with a code object of its own, and the rule as the default
+        # of its last argument (torch.compile would wrap a functools.partial in one shared
+        # function, and all rules would then share one cache).
         code = _fused_parameter_step.__code__.replace(co_name=f"fused_step_{rule.name}_{len(_COMPILED)}")
-        function = types.FunctionType(code, _fused_parameter_step.__globals__, code.co_name)
-        step = _COMPILED[cache_key] = torch.compile(partial(function, rule), dynamic=True, options=COMPILE_OPTIONS)
+        function = types.FunctionType(code, _fused_parameter_step.__globals__, code.co_name, (rule,))
+        compiled = torch.compile(function, dynamic=True, options=COMPILE_OPTIONS)
+
+        def step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor], plain: dict[str, Any],
+                 arguments: dict[str, Any]) -> dict[str, Any]:
+            # Float state (NAdam's product of momentum coefficients) enters as a float64 0-d
+            # tensor: torch.compile would make a returned float a constant of the graph and
+            # compile again at every step. It comes back a float.
+            inputs = {k: torch.tensor(v, dtype=torch.float64) if type(v) is float else v for k, v in plain.items()}
+            new_plain = compiled(p, g, tensors, inputs, arguments)
+            return {k: float(v) if type(plain[k]) is float else v for k, v in new_plain.items()}
+
+        _COMPILED[cache_key] = step
     return step
-
-
-def _flat(x: torch.Tensor) -> torch.Tensor:
-    """``x`` as one dimension, a view of the same memory where it is contiguous (so that one
-    compiled graph serves every shape)."""
-    return x.view(-1) if x.is_contiguous() else x
 
 
 def check_fused(name: str, rule: Rule, group: Mapping[str, Any], params: Iterable[torch.Tensor]) -> None:
@@ -564,16 +593,20 @@ class RuleOptimizer(torch.optim.Optimizer):
                 g = p.grad
                 if g is None:
                     continue
-                if g.is_sparse:
-                    raise ValueError(f"fused=True does not support sparse gradients ({type(self).__name__}); "
-                                     "leave fused unset")
+                if g.is_sparse or p.is_complex():
+                    kind = "sparse gradients" if g.is_sparse else "complex parameters"
+                    raise ValueError(f"fused=True does not support {kind} ({type(self).__name__}); leave fused unset")
                 state = self.state[p]
                 if not state:
                     state.update(rule.initial_state(p, group))
-                tensors = {k: _flat(v) for k, v in state.items() if isinstance(v, torch.Tensor)}
+                tensors = _tensors(state)
                 plain = {k: v for k, v in state.items() if k not in tensors}
+                p_, g_ = p.detach(), g
+                if all(x.is_contiguous() for x in (p_, g_, *tensors.values())):
+                    # flat views of the same memory, so that one graph serves every shape
+                    p_, g_, tensors = p_.view(-1), g_.view(-1), {k: v.view(-1) for k, v in tensors.items()}
                 step = compiled_step(rule, (tuple(tensors), flags))
-                state.update(step(_flat(p.detach()), _flat(g), tensors, plain, arguments))
+                state.update(step(p_, g_, tensors, plain, arguments))
 
     def _flat_group(self, index: int, group: Mapping[str, Any], rule: Rule,
                     flat_groups: dict[int, _FlatGroup]) -> _FlatGroup | None:

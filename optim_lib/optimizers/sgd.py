@@ -15,8 +15,9 @@ class SGD(RuleOptimizer):
     """Stochastic gradient descent, optionally with momentum; a drop-in for ``torch.optim.SGD``
     (same arguments and defaults). The update is :func:`~optim_lib.rules.sgd.sgd_update`.
 
-    ``foreach`` is accepted and changes nothing; ``fused=True`` and ``differentiable=True``
-    are refused with what to use instead.
+    ``foreach`` is accepted and changes nothing; ``fused=True`` compiles the same rule (see
+    :mod:`optim_lib.optimizers.base`); ``differentiable=True`` is refused with what to use
+    instead.
     """
 
     rule = SGD_RULE
