@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from .digits import DigitsData
-from .network import NetworkRun, train_network
+from .layer_scales import measure_layers
+from .network import NetworkRun
 from .rules._checks import check_whole
 
 __all__ = ["largest_curvature", "layer_step_rms", "loss_along_line"]
@@ -135,29 +136,8 @@ def layer_step_rms(
         ``Linear`` layer (from the pixels to the logits; biases left out), divided by that
         step's learning rate. A coordinate that did not move counts as 0.
 
-    The steps are watched through the optimizer's step hooks, installed from the trainer's
-    ``scheduler`` argument with a scheduler that leaves the learning rate as it is, as
-    :func:`~optim_lib.update_sizes.network_update_rms` does; so this function takes no
-    scheduler.
+    The steps are those :func:`~optim_lib.layer_scales.measure_layers` records.
     """
-    sizes: list[list[float]] = []
-
-    def watch(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
-        weights = [p for group in optimizer.param_groups for p in group["params"]][0::2]  # W1, b1, W2, ...
-        before: list[torch.Tensor] = []
-
-        def keep(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-            before[:] = [w.detach().clone() for w in weights]
-
-        def measure(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-            lr = float(opt.param_groups[0]["lr"])
-            sizes.append([float(((w.detach() - old).double() ** 2).mean().sqrt()) / lr
-                          for w, old in zip(weights, before)])
-
-        optimizer.register_step_pre_hook(keep)
-        optimizer.register_step_post_hook(measure)
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-
-    run = train_network(optimizer_class, hyperparameters, data, batch_size=batch_size, epochs=epochs, seed=seed,
-                        hidden=hidden, scheduler=watch)
-    return run, np.array(sizes).reshape(len(sizes), len(tuple(hidden)) + 1)
+    scales = measure_layers(optimizer_class, hyperparameters, data, batch_size=batch_size, epochs=epochs,
+                            seed=seed, hidden=hidden)
+    return scales.run, scales.step_rms
