@@ -33,6 +33,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from .landscapes import Landscape
+from .live import schedule as live_schedule
 from .live import text
 from .network import NetworkRun
 from .training import LossCurve
@@ -1194,20 +1195,16 @@ def plot_scheduled_runs(runs: Sequence[LossCurve | NetworkRun], axes: Sequence[A
     return loss_ax, lr_ax
 
 
-def _nice_top(value: float) -> float:
-    """The smallest of 1, 2, 5 times a power of ten that is at least ``value`` (> 0)."""
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= value)
-
-
 class ScheduleFigure(_BlitFigure):
     """Loss (left) and learning rate (right) against the epoch, drawn once, on which
     :meth:`update` redraws a run and its schedule (and a baseline's, dashed): the figure of
     the schedule explorer, for airfoil curves (``kind="loss"``) or network runs
     (``kind="network"``).
 
-    The learning-rate panel shows :math:`\\eta_t` from 0 to ``lr_top``; it grows (with a new
-    background) when a run's peak passes it.
+    The learning-rate panel shows :math:`\\eta_t` from 0 to ``lr_top`` at first; each update
+    sets its top to :func:`~optim_lib.live.schedule.lr_axis_top` of the runs' largest learning
+    rate (with a new background when that changes), so the figure depends only on what it
+    shows, as the website's copy of it does.
     """
 
     def __init__(self, *, kind: str = "loss", epochs: float = 2.0, examples: int = AIRFOIL_EXAMPLES,
@@ -1227,6 +1224,7 @@ class ScheduleFigure(_BlitFigure):
         self._title.set_text("")
         self._title = self.figure.suptitle(" \n ", fontsize="medium", animated=True)
         _schedule_axes(self.axes, self.lr_axes, kind, self.epochs, float(lr_top))
+        self._set_lr_ticks(float(lr_top))
         self.baseline_line = _loss_line(self.axes, baseline=True, animated=True)
         self.loss_line = _loss_line(self.axes, baseline=False, animated=True)
         self.baseline_lr_line = _loss_line(self.lr_axes, baseline=True, animated=True)
@@ -1241,14 +1239,46 @@ class ScheduleFigure(_BlitFigure):
         return [self.loss_line, self.baseline_line, self.lr_line, self.baseline_lr_line]
 
     def _web_lines(self) -> dict[str, Line2D]:
-        return {"path": self.loss_line, "baseline": self.baseline_line}
+        return {"path": self.loss_line, "baseline": self.baseline_line,
+                "lr_path": self.lr_line, "lr_baseline": self.baseline_lr_line}
+
+    def _set_lr_ticks(self, top: float) -> None:
+        from matplotlib.ticker import FixedLocator, FuncFormatter
+
+        self.lr_axes.set_ylim(0.0, top)
+        self.lr_axes.yaxis.set_major_locator(FixedLocator(live_schedule.lr_ticks(top)))
+        self.lr_axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: live_schedule.tick_label(value)))
+
+    def web_geometry(self) -> dict[str, Any]:
+        """:meth:`_BlitFigure.web_geometry`, with the learning-rate panel (``panels["lr"]``:
+        its box and epoch range; its top changes with the run, so the background leaves out
+        its tick labels, and ``lr_ticks`` says where the page writes them)."""
+        self.lr_axes.tick_params(axis="y", labelcolor="none")  # same layout, labels unseen
+        self._cache_background()
+        try:
+            geometry = super().web_geometry()
+            width, height = self.canvas.get_width_height()
+            box = self.lr_axes.get_window_extent()
+            labels = self.lr_axes.get_yticklabels()
+            points = self.figure.dpi / 72
+            geometry["panels"] = {"lr": {"axes": [float(box.x0), float(height - box.y1), float(box.width),
+                                                  float(box.height)],
+                                         "xlim": [float(v) for v in self.lr_axes.get_xlim()]}}
+            geometry["lr_ticks"] = {"x": float(max(label.get_window_extent().x1 for label in labels)),
+                                    "size": float(labels[0].get_fontsize() * points), "color": "black"}
+        finally:
+            self.lr_axes.tick_params(axis="y", labelcolor="black")
+            self._cache_background()
+            self._redraw()
+        return geometry
 
     def _check(self, run: Any, name: str) -> None:
         if _run_kind(run, name) != self.kind:
             raise ValueError(f"{name} is a {type(run).__name__}, but this figure shows kind {self.kind!r}")
 
     def _fit(self, runs: list[Any]) -> None:
-        """Widen the epoch axis or raise the learning-rate axis if a run needs it."""
+        """Widen the epoch axis if a run needs it; set the learning-rate axis's top for the
+        runs' largest learning rate."""
         needed = max(float(run.epochs if self.kind == "network" else run.epochs[-1]) for run in runs)
         peak = max((float(np.nanmax(run_learning_rates(run, self.examples)[1]))
                     for run in runs if run_learning_rates(run, self.examples)[1].size), default=0.0)
@@ -1257,8 +1287,8 @@ class ScheduleFigure(_BlitFigure):
             for ax in (self.axes, self.lr_axes):
                 ax.set_xlim(0.0, math.ceil(needed))
             changed = True
-        if math.isfinite(peak) and peak > self.lr_axes.get_ylim()[1]:
-            self.lr_axes.set_ylim(0.0, _nice_top(1.05 * peak))
+        if math.isfinite(peak) and peak > 0 and live_schedule.lr_axis_top(peak) != self.lr_axes.get_ylim()[1]:
+            self._set_lr_ticks(live_schedule.lr_axis_top(peak))
             changed = True
         if changed:
             self._cache_background()

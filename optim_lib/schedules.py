@@ -7,7 +7,8 @@ constant (``ConstantLR``), step (``StepLR``), exponential (``ExponentialLR``), c
 (``OneCycleLR``; Smith and Topin 2019). This module adds what torch lacks:
 
 * :class:`WSD`, the warm-up–stable–decay factor (Hu et al. 2024; Hägele et al. 2024) for
-  ``LambdaLR``: linear warm-up to the peak, a long stretch at the peak, then a short decay;
+  ``LambdaLR``: linear warm-up to the peak, a long stretch at the peak, then a short decay (written
+  in :mod:`optim_lib.live.schedule`, in plain Python, for the website's explorer too);
 * :class:`Schedule`, one named schedule with its lengths, which builds the torch scheduler
   for an optimizer: ``train_network(..., scheduler=Schedule("cosine", total_steps=940))``
   (a :data:`~optim_lib.network.Scheduler`: a function optimizer → ``LRScheduler``);
@@ -32,90 +33,16 @@ import numpy as np
 import torch
 from torch.optim import lr_scheduler
 
+from .live.schedule import DECAY_SHAPES, EXPLORER_DECAYS, WSD, WSD_DECAY_FRACTION, check_fraction as _check_fraction
+from .live.schedule import label as _label
+from .live.schedule import plan as _plan
 from .rules._checks import check_whole
 
 __all__ = ["DECAY_SHAPES", "EXPLORER_DECAYS", "SCHEDULE_NAMES", "RangeTest", "Schedule", "WSD", "lr_range_test",
            "network_range_test", "schedule_factors"]
 
-DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
-r"""How :class:`WSD` decays, as a function of the fraction :math:`s \in (0, 1]` of the decay
-done: ``"linear"`` :math:`1 - s`; ``"cosine"`` :math:`(1 + \cos \pi s)/2`; ``"1-sqrt"``
-:math:`1 - \sqrt{s}` (Hägele et al. 2024's best cool-down)."""
-
 SCHEDULE_NAMES = ("constant", "step", "exponential", "cosine", "warmup_cosine", "one_cycle", "wsd")
 """The schedules :class:`Schedule` builds."""
-
-
-def _check_fraction(name: str, value: Any, *, low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number in {'(0' if low_open else '[0'}, 1]; got {value!r}")
-    x = float(value)
-    if not ((0.0 < x <= 1.0) if low_open else (0.0 <= x <= 1.0)):
-        raise ValueError(f"{name} must be a number in {'(0' if low_open else '[0'}, 1]; got {value!r}")
-    return x
-
-
-class WSD:
-    r"""The warm-up–stable–decay factor, for ``torch.optim.lr_scheduler.LambdaLR``.
-
-    With :math:`W` warm-up steps, :math:`D` decay steps out of :math:`T`, and a final factor
-    :math:`\phi`, step :math:`t = 1, \dots, T` runs at :math:`\eta_t = \eta\, f_t` with
-
-    .. math::
-        f_t = \begin{cases}
-            t / W & 1 \le t \le W \quad\text{(warm-up)}\\
-            1 & W < t \le T - D \quad\text{(stable)}\\
-            \phi + (1 - \phi)\, d\big((t - T + D) / D\big) & T - D < t \le T \quad\text{(decay)}
-        \end{cases}
-
-    where :math:`d` is the decay shape (:data:`DECAY_SHAPES`): it goes from 1 towards 0, and
-    the last step runs at exactly :math:`\phi\,\eta`. ``LambdaLR`` calls the factor with its
-    ``last_epoch``, which is :math:`t - 1` at step :math:`t`: ``WSD(...)(k)`` is
-    :math:`f_{k+1}`. Past the last step the factor stays at :math:`\phi`.
-
-    Args:
-        total_steps: :math:`T`, the optimizer steps of the whole run.
-        warmup_steps: :math:`W`, in ``[0, total_steps - decay_steps]``; 0 starts at the peak.
-        decay_steps: :math:`D`, in ``[0, total_steps - warmup_steps]``; 0 never decays.
-        decay: the shape :math:`d`, one of :data:`DECAY_SHAPES`.
-        final_factor: :math:`\phi \in [0, 1]`.
-
-    Hu et al. (2024, MiniCPM) named the schedule and decayed over about 10 % of training;
-    Hägele et al. (2024) found 20 % with the ``"1-sqrt"`` shape to match a cosine schedule.
-    """
-
-    def __init__(self, total_steps: int, warmup_steps: int = 0, decay_steps: int = 0, *,
-                 decay: str = "linear", final_factor: float = 0.0) -> None:
-        check_whole("total_steps", total_steps, 1)
-        check_whole("warmup_steps", warmup_steps, 0, total_steps)
-        check_whole("decay_steps", decay_steps, 0, total_steps - warmup_steps)
-        if decay not in DECAY_SHAPES:
-            raise ValueError(f"decay must be one of {DECAY_SHAPES}; got {decay!r}")
-        self.total_steps = total_steps
-        self.warmup_steps = warmup_steps
-        self.decay_steps = decay_steps
-        self.decay = decay
-        self.final_factor = _check_fraction("final_factor", final_factor)
-
-    def __repr__(self) -> str:
-        return (f"WSD(total_steps={self.total_steps}, warmup_steps={self.warmup_steps}, "
-                f"decay_steps={self.decay_steps}, decay={self.decay!r}, final_factor={self.final_factor})")
-
-    def __call__(self, last_epoch: int) -> float:
-        t = last_epoch + 1  # the step about to be taken, counted from 1
-        if t <= self.warmup_steps:
-            return t / self.warmup_steps
-        decay_start = self.total_steps - self.decay_steps
-        if t <= decay_start or self.decay_steps == 0:
-            return 1.0
-        s = min(1.0, (t - decay_start) / self.decay_steps)
-        if self.decay == "linear":
-            d = 1.0 - s
-        elif self.decay == "cosine":
-            d = (1.0 + math.cos(math.pi * s)) / 2.0
-        else:
-            d = 1.0 - math.sqrt(s)
-        return self.final_factor + (1.0 - self.final_factor) * d
 
 
 @dataclass(frozen=True)
@@ -216,23 +143,11 @@ class Schedule:
 
     def label(self) -> str:
         """A short name for legends: ``"warmup_cosine (W=47)"``, ``"wsd 1-sqrt (W=0, D=188)"``."""
-        if self.name == "wsd":
-            return f"wsd {self.decay} (W={self.warmup_steps}, D={self.decay_steps})"
-        if self.name in ("warmup_cosine", "one_cycle"):
-            return f"{self.name} (W={self.warmup_steps})"
         if self.name == "step":
             return f"step (every {self.step_size}, ×{self.gamma:g})"
         if self.name == "exponential":
             return f"exponential (×{self.gamma:g})"
-        return self.name
-
-
-EXPLORER_DECAYS = ("constant", "linear", "cosine", "wsd")
-"""The schedule explorer's decay shapes (after the warm-up): see :func:`shaped_schedule`."""
-
-WSD_DECAY_FRACTION = 0.2
-"""The explorer's WSD decays over the last 20 % of the steps, with the ``"1-sqrt"`` shape
-(Hägele et al. 2024's recommendation)."""
+        return _label(self.name, self.warmup_steps, self.decay_steps, self.decay)
 
 
 def shaped_schedule(decay: str, total_steps: int, warmup_fraction: float) -> Schedule:
@@ -241,21 +156,9 @@ def shaped_schedule(decay: str, total_steps: int, warmup_fraction: float) -> Sch
     last step), ``"cosine"`` (torch's ``CosineAnnealingLR`` over the remaining steps) or
     ``"wsd"`` (stable, then ``"1-sqrt"`` over the last :data:`WSD_DECAY_FRACTION`). The
     schedules of the explorer's sliders, as :class:`Schedule` objects."""
-    if decay not in EXPLORER_DECAYS:
-        raise ValueError(f"decay must be one of {EXPLORER_DECAYS}; got {decay!r}")
-    check_whole("total_steps", total_steps, 2)
-    fraction = _check_fraction("warmup_fraction", warmup_fraction)
-    if fraction > 0.5:
-        raise ValueError(f"warmup_fraction must be a number in [0, 0.5]; got {warmup_fraction!r}")
-    W = round(fraction * total_steps)
-    if decay == "constant":
-        return Schedule("constant", total_steps) if W == 0 else Schedule("wsd", total_steps, W)
-    if decay == "cosine":
-        return Schedule("cosine", total_steps) if W == 0 else Schedule("warmup_cosine", total_steps, W)
-    if decay == "linear":
-        return Schedule("wsd", total_steps, W, decay_steps=total_steps - W, decay="linear")
-    D = min(round(WSD_DECAY_FRACTION * total_steps), total_steps - W)
-    return Schedule("wsd", total_steps, W, decay_steps=D, decay="1-sqrt")
+    explorer = _plan(decay, total_steps, warmup_fraction)
+    return Schedule(explorer.name, total_steps, explorer.warmup_steps, decay_steps=explorer.decay_steps,
+                    decay=explorer.decay)
 
 
 def schedule_factors(scheduler: Callable[[torch.optim.Optimizer], lr_scheduler.LRScheduler], steps: int) -> np.ndarray:

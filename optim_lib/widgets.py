@@ -522,16 +522,22 @@ class LossCurveExplorer(_Explorer):
                                        batch_size=setting, epochs=self.epochs, seed=SEED, record_every=RECORD_EVERY)
 
     def _web_experiment(self) -> dict[str, Any] | None:
-        n, features = self.data.X.shape
-        theta0, orders = starting_point(SEED, features, n, self.epochs)
-        return {
-            "kind": "loss", "epochs": self.epochs, "record_every": RECORD_EVERY, "theta0": theta0, "orders": orders,
-            # The page's worker checks that it has the same rows as the kernel had.
-            "data": {"rows": n, "features": features, "sha1": hashlib.sha1(self.data.to_bytes()).hexdigest()},
-        }
+        return _airfoil_web_experiment(self.data, self.epochs)
 
     def _title(self) -> str:
         return loss_title(self.optimizer_class.__name__, self.hyperparameters(), self.sliders["batch_size"].value)
+
+
+def _airfoil_web_experiment(data: AirfoilData, epochs: int) -> dict[str, Any]:
+    """What the browser needs to train on the airfoil rows as the kernel does: the initial
+    weights, the minibatch order of every epoch, and the rows' checksum."""
+    n, features = data.X.shape
+    theta0, orders = starting_point(SEED, features, n, epochs)
+    return {
+        "kind": "loss", "epochs": epochs, "record_every": RECORD_EVERY, "theta0": theta0, "orders": orders,
+        # The page's worker checks that it has the same rows as the kernel had.
+        "data": {"rows": n, "features": features, "sha1": hashlib.sha1(data.to_bytes()).hexdigest()},
+    }
 
 
 class NetworkExplorer(_Explorer):
@@ -836,6 +842,7 @@ def matrix_explorer(
 # Imported here, not at the top, so that this section can be read (and merged) on its own.
 
 from .plotting import ScheduleFigure  # noqa: E402
+from .live import schedule as live_schedule  # noqa: E402
 from .schedules import EXPLORER_DECAYS, shaped_schedule  # noqa: E402
 
 WARMUP_FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -854,9 +861,11 @@ class ScheduleExplorer(_Explorer):
     :class:`~optim_lib.schedules.WSD`) over the run's steps. A baseline runs at a constant
     learning rate.
 
-    The website cannot run this one (the browser's trainer takes no schedule, and the network
-    needs NumPy): there the figure shows the default setting, with a note that the sliders run
-    live in Jupyter or Colab.
+    On the website the airfoil explorer runs live, in the reader's browser: the same trainer
+    (:func:`optim_lib.live.regression.train`) with the learning rates of
+    :mod:`optim_lib.live.schedule`, which computes torch's schedules in plain Python (equal to
+    torch's, bit for bit, tested). The network needs NumPy, which the browser lacks: there its
+    figure shows the default setting, with a note that the sliders run live in Jupyter or Colab.
 
     Attributes:
         sliders: name → widget: the hyperparameters, ``batch_size``, ``warmup`` and ``decay``.
@@ -865,7 +874,9 @@ class ScheduleExplorer(_Explorer):
         schedule: the latest :class:`~optim_lib.schedules.Schedule`.
     """
 
-    kind = "schedule"
+    kind = "loss"
+    """``"loss"`` (the airfoil regression, whose website version is a loss-curve explorer with a
+    schedule) or ``"network"``."""
 
     def __init__(
         self,
@@ -881,10 +892,10 @@ class ScheduleExplorer(_Explorer):
     ) -> None:
         data = load_airfoil() if data is None else data
         if isinstance(data, AirfoilData):
-            self.experiment, examples, sizes = "airfoil", len(data), BATCH_SIZES
+            self.experiment, self.kind, examples, sizes = "airfoil", "loss", len(data), BATCH_SIZES
             batch_size, epochs = (10 if batch_size is None else batch_size), (2 if epochs is None else epochs)
         elif isinstance(data, DigitsData):
-            self.experiment, examples, sizes = "network", data.n_train, NETWORK_BATCH_SIZES
+            self.experiment, self.kind, examples, sizes = "network", "network", data.n_train, NETWORK_BATCH_SIZES
             batch_size, epochs = (32 if batch_size is None else batch_size), (5 if epochs is None else epochs)
         else:
             raise ValueError(f"data must be AirfoilData (load_airfoil) or DigitsData (load_digits); "
@@ -906,7 +917,7 @@ class ScheduleExplorer(_Explorer):
         self.schedule = None
         lr = self.hyperparameters().get("lr", 0.1)
         self.figure = ScheduleFigure(kind="loss" if self.experiment == "airfoil" else "network", epochs=float(epochs),
-                                     examples=examples, lr_top=1.05 * float(lr))
+                                     examples=examples, lr_top=live_schedule.lr_axis_top(float(lr)))
         self._start()
 
     @property
@@ -921,7 +932,7 @@ class ScheduleExplorer(_Explorer):
         return self.sliders["batch_size"].value, self.sliders["warmup"].value, self.sliders["decay"].value
 
     def _steps(self, batch_size: int) -> int:
-        return -(-self.examples // batch_size) * self.epochs
+        return live_schedule.steps(self.examples, batch_size, self.epochs)
 
     def _experiment(self, optimizer_class: type[torch.optim.Optimizer],
                     hyperparameters: Mapping[str, Any], setting: tuple[int, float, str]) -> LossCurve | NetworkRun:
@@ -945,18 +956,21 @@ class ScheduleExplorer(_Explorer):
         self._result = self._experiment(self.optimizer_class, self.hyperparameters(), setting)
         self._baseline_result = self._baseline_run(setting)
         self.figure.update(self._result, self._baseline_result, title=self._title())
-        summary = f"{self.schedule.label()}, {self.schedule.total_steps} steps: {self._result.summary()}"
+        summary = live_schedule.summary(self.schedule, self._result.summary())
         if self._baseline_result is not None:
-            summary += f"\nbaseline {self._baseline_result.optimizer} (constant lr): {self._baseline_result.summary()}"
+            summary += live_schedule.baseline_summary(self._baseline_result.optimizer, self._baseline_result.summary())
         return summary
 
     def _web_experiment(self) -> dict[str, Any] | None:
-        return None  # see the class docstring
+        if self.experiment != "airfoil":
+            return None  # the network needs NumPy (see the class docstring)
+        # The sliders warmup and decay pick the schedule (optim_lib.live.schedule.plan).
+        return {**_airfoil_web_experiment(self.data, self.epochs), "schedule": True}
 
     def _title(self) -> str:
         batch_size, warmup, decay = self._setting()
-        return (f"{loss_title(self.optimizer_class.__name__, self.hyperparameters(), batch_size)}; "
-                f"warm-up {warmup:.0%}, then {decay}")
+        return live_schedule.title(loss_title(self.optimizer_class.__name__, self.hyperparameters(), batch_size),
+                                   warmup, decay)
 
 
 def schedule_explorer(

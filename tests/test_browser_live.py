@@ -46,6 +46,7 @@ class ExplorerReport:
     moved_value: tuple[Any, Any] = (None, None)
     settings: list[dict[str, Any]] = field(default_factory=list)
     divergence: dict[str, Any] = field(default_factory=dict)
+    schedule_moved: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,6 +129,19 @@ def _visit(context: Any, base_url: str, page_name: str) -> PageReport:
         explorer.figure_changed = figure.screenshot() != before
         first = spec["sliders"][0]
         explorer.moved_value = (first["value"], result["values"][first["name"]])
+        if spec.get("schedule"):
+            # The warm-up slider one step right: the schedule panel's line must change.
+            warmup = root.locator("input[name=warmup]")
+            warmup.focus()
+            runs = page.evaluate(RUNS_JS, spec["id"])
+            before = figure.screenshot()
+            warmup.press("ArrowRight")
+            moved = _wait_for_run(page, spec["id"], runs)
+            page.wait_for_timeout(50)
+            explorer.schedule_moved = {
+                "warmup": (result["values"]["warmup"], moved["values"]["warmup"]),
+                "lr_paths": [[line["pieces"] for line in r["lines"] if line["role"] == "lr_path"] for r in (result, moved)],
+                "ticks": moved.get("lr_ticks"), "figure_changed": figure.screenshot() != before}
         rng = random.Random(spec["id"])
         for _ in range(RANDOM_SETTINGS):
             positions = {s["name"]: rng.randrange(s["count"]) for s in spec["sliders"]}
@@ -218,6 +232,20 @@ def test_arrow_key_on_a_slider_redraws_the_figure(visits):
             assert explorer.figure_changed, f"{page_name}: {explorer.spec['id']}: the figure did not change"
 
 
+def test_moving_the_warmup_slider_redraws_the_schedule(visits):
+    schedules = [(page_name, explorer) for page_name, report in visits.items() for explorer in report.explorers
+                 if explorer.spec.get("schedule")]
+    assert schedules, "no live schedule explorer on the site"
+    for page_name, explorer in schedules:
+        moved = explorer.schedule_moved
+        before, after = moved["warmup"]
+        assert after > before, page_name
+        old_path, new_path = moved["lr_paths"]
+        assert old_path and new_path and old_path != new_path, page_name
+        assert moved["figure_changed"], page_name
+        assert [tick["text"] for tick in moved["ticks"]][0] == "0", page_name
+
+
 def _cpython(spec: dict[str, Any], result: dict[str, Any], data: Any) -> tuple[Any, Any]:
     """What optim_lib computes in this process for the page's setting: (final, baseline final)."""
     optimizer = getattr(optim_lib, spec["optimizer"])
@@ -235,12 +263,26 @@ def _cpython(spec: dict[str, Any], result: dict[str, Any], data: Any) -> tuple[A
         return final, base
     batch_size = result["values"]["batch_size"]
 
-    def loss(cls: type, hp: dict) -> float | None:
-        value = optim_lib.train_linear_regression(cls, hp, data, batch_size=batch_size, epochs=spec["epochs"]).final_loss
+    def loss(cls: type, hp: dict, scheduler: Any = None) -> float | None:
+        value = optim_lib.train_linear_regression(cls, hp, data, batch_size=batch_size, epochs=spec["epochs"],
+                                                  scheduler=scheduler).final_loss
         return value if np.isfinite(value) else None
 
+    # A schedule explorer's baseline keeps a constant learning rate.
     base = None if baseline is None else loss(getattr(optim_lib, baseline["optimizer"]), baseline["hyperparameters"])
-    return loss(optimizer, hyperparameters), base
+    return loss(optimizer, hyperparameters, _scheduler(spec, result, data)), base
+
+
+def _scheduler(spec: dict[str, Any], result: dict[str, Any], data: Any) -> Any:
+    """A schedule explorer's schedule for the page's setting, as the kernel's explorer builds it
+    (torch's schedulers: the oracle for the page's plain-Python learning rates); else None."""
+    if not spec.get("schedule"):
+        return None
+    from optim_lib.schedules import shaped_schedule
+
+    values = result["values"]
+    steps = -(-len(data) // values["batch_size"]) * spec["epochs"]
+    return shaped_schedule(values["decay"], steps, values["warmup"])
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -279,7 +321,8 @@ def _cpython_message(spec: dict[str, Any], result: dict[str, Any], data: Any) ->
         message = plotting.trajectory_message(run)
     else:
         run = optim_lib.train_linear_regression(optimizer, hyperparameters, data,
-                                                batch_size=result["values"]["batch_size"], epochs=spec["epochs"])
+                                                batch_size=result["values"]["batch_size"], epochs=spec["epochs"],
+                                                scheduler=_scheduler(spec, result, data))
         message = plotting.loss_curve_message(run, spec["figure"]["ylim"][1])
     return message
 

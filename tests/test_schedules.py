@@ -273,11 +273,10 @@ def test_plot_range_tests_says_where_the_test_stopped():
     assert ax.get_xscale() == "log" and ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
 
 
-def test_schedule_explorer_runs_airfoil_and_shows_a_static_note_on_the_web(airfoil):
+def test_schedule_explorer_runs_airfoil(airfoil):
     from optim_lib.widgets import schedule_explorer
 
     explorer = schedule_explorer(optim_lib.SGD, {"lr": 0.05}, airfoil, baseline=(optim_lib.SGD, {"lr": 0.05}))
-    assert explorer.web_spec() is None and "optim-live-static" in explorer.web_html()
     explorer.sliders["warmup"].value = 0.1
     explorer.sliders["decay"].value = "wsd"
     assert explorer.error is None
@@ -286,6 +285,111 @@ def test_schedule_explorer_runs_airfoil_and_shows_a_static_note_on_the_web(airfo
     x, rates = explorer.figure.lr_line.get_xydata().T
     np.testing.assert_allclose(rates, explorer.run.learning_rates)
     assert x[-1] == pytest.approx(2.0)
+
+
+def test_the_schedule_panel_top_follows_the_largest_learning_rate_shown(airfoil):
+    from optim_lib.widgets import schedule_explorer
+
+    explorer = schedule_explorer(optim_lib.SGD, {"lr": 0.05}, airfoil, baseline=(optim_lib.SGD, {"lr": 0.05}))
+    lr_axes = explorer.figure.lr_axes
+
+    def top_and_labels():
+        explorer.figure.canvas.draw()
+        return lr_axes.get_ylim()[1], [label.get_text() for label in lr_axes.get_yticklabels()]
+
+    # 1.05 x 0.05 = 0.0525: the next 1-2-5 number is 0.1, in ticks of 0.02.
+    assert top_and_labels() == (0.1, ["0", "0.02", "0.04", "0.06", "0.08", "0.1"])
+    lr = explorer.sliders["lr"]
+    lr.value = 0.3  # 1.05 x 0.3 = 0.315: up to 0.5
+    assert top_and_labels()[0] == 0.5
+    lr.value = 0.01  # back down: the baseline's 0.05 is the largest rate shown
+    assert top_and_labels()[0] == 0.1
+
+
+def test_the_explorers_schedules_in_plain_python_are_torchs_bit_for_bit():
+    # The website computes the explorer's learning rates without torch (optim_lib.live.schedule);
+    # the oracle is torch's scheduler itself, stepped after each step as a training loop steps it.
+    from optim_lib.live import schedule as live_schedule
+
+    from optim_lib.widgets import WARMUP_FRACTIONS
+
+    checked = 0
+    for decay in EXPLORER_DECAYS:
+        for warmup in WARMUP_FRACTIONS:
+            for total in (2, 3, 5, 8, 31, 150, 300, 3000):
+                for lr in (1e-4, 0.00316, 0.05, 0.316, 1.0, 10.0):
+                    parameter = torch.zeros(1, requires_grad=True)
+                    optimizer = torch.optim.SGD([parameter], lr=lr)
+                    scheduler = shaped_schedule(decay, total, warmup)(optimizer)
+                    expected = []
+                    for _ in range(total):
+                        expected.append(optimizer.param_groups[0]["lr"])
+                        parameter.grad = torch.ones(1)
+                        optimizer.step()
+                        scheduler.step()
+                    plan = live_schedule.plan(decay, total, warmup)
+                    assert plan.learning_rates(lr) == expected, (decay, warmup, total, lr)
+                    assert plan.label() == shaped_schedule(decay, total, warmup).label()
+                    checked += 1
+    assert checked == len(EXPLORER_DECAYS) * len(WARMUP_FRACTIONS) * 8 * 6
+
+
+def test_the_website_runs_the_airfoil_schedule_explorer_as_the_kernel_does(airfoil):
+    # What the page's worker computes (optim_lib.live.web.run, in Pyodide there; here in CPython)
+    # for a slider setting is what the kernel's explorer computes with torch's schedulers.
+    import random
+
+    from optim_lib.live import web
+    from optim_lib.live.regression import unpack_rows
+    from optim_lib.widgets import schedule_explorer
+
+    explorer = schedule_explorer(optim_lib.SGD, {"lr": 0.316}, airfoil, decay="cosine",
+                                 baseline=(optim_lib.SGD, {"lr": 0.316}))
+    spec = explorer.web_spec()
+    assert spec is not None and spec["kind"] == "loss" and spec["schedule"] is True
+    assert 'data-kind="loss"' in explorer.web_html() and "optim-live-static" not in explorer.web_html()
+    assert set(spec["figure"]["panels"]) == {"lr"} and {"lr_path", "lr_baseline"} <= set(spec["figure"]["lines"])
+    rows = unpack_rows(airfoil.to_bytes(), airfoil.X.shape[1])
+    sliders = {slider["name"]: slider for slider in spec["sliders"]}
+    rng = random.Random(0)
+    settings = [{name: slider["start"] for name, slider in sliders.items()}]
+    settings += [{name: rng.randrange(slider["count"]) for name, slider in sliders.items()} for _ in range(4)]
+    for positions in settings:
+        result = web.run(spec, positions, rows)
+        for name, slider in sliders.items():
+            explorer.sliders[name].value = result["values"][name]
+        if explorer.error is not None:
+            assert result["error"] == explorer.error
+            continue
+        assert result["final"] == _finite_or_none(explorer.run.final_loss), positions
+        assert result["baseline_final"] == _finite_or_none(explorer.baseline_run.final_loss), positions
+        assert result["summary"].split(": loss")[0] == explorer.summary.split(": loss")[0]
+        assert "\n".join(line for line in result["title"] if line) == explorer.figure.title
+        assert result["message"] == explorer.figure.message
+        # The learning-rate panel: the same top and tick labels, the lines in its box.
+        explorer.figure.canvas.draw()
+        top = explorer.figure.lr_axes.get_ylim()[1]
+        assert [tick["text"] for tick in result["lr_ticks"]] == [
+            label.get_text() for label in explorer.figure.lr_axes.get_yticklabels()]
+        left, box_top, width, height = spec["figure"]["panels"]["lr"]["axes"]
+        assert result["lr_ticks"][-1]["y"] == pytest.approx(box_top)
+        assert result["lr_ticks"][0]["y"] == pytest.approx(box_top + height)
+        path = next(line for line in result["lines"] if line["role"] == "lr_path")
+        ys = [y for piece in path["pieces"] for _, y in piece]
+        expected = box_top + height * (1 - explorer.run.learning_rates / top)
+        np.testing.assert_allclose(sorted(set(np.round(ys, 6))), sorted(set(np.round(expected, 6))))
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def test_the_network_schedule_explorer_shows_a_static_note_on_the_web(digits):
+    from optim_lib.widgets import ScheduleExplorer
+
+    explorer = ScheduleExplorer(optim_lib.Adam, {"lr": 0.01}, digits, epochs=1, batch_size=256)
+    assert explorer.web_spec() is None
+    assert 'class="optim-live optim-live-static" data-kind="network"' in explorer.web_html()
 
 
 def test_schedule_explorer_rejects_other_data():

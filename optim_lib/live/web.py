@@ -20,6 +20,7 @@ from typing import Any
 
 from ..landscapes import LANDSCAPES
 from ..rules import rule_for
+from . import schedule as schedules
 from . import text
 from .controls import Slider, hyperparameters
 from .regression import Moments, second_moments, train, unpack_rows
@@ -155,7 +156,9 @@ def run(spec: Mapping[str, Any], positions: Mapping[str, int], data: Any = None)
     values = _values(sliders, positions)
     readouts = {slider.name: slider.readout(positions[slider.name]) for slider in sliders}
     setting_name = "steps" if spec["kind"] == "trajectory" else "batch_size"
-    names = [slider.name for slider in sliders if slider.name != setting_name]
+    # A schedule explorer's sliders "warmup" and "decay" pick the schedule (see _loss_curve).
+    settings = {setting_name, *(_SCHEDULE_SLIDERS if spec.get("schedule") else ())}
+    names = [slider.name for slider in sliders if slider.name not in settings]
     given = hyperparameters(names, values, spec["fixed"])
     setting = values[setting_name]
     result: dict[str, Any] = {"values": values, "readouts": readouts, "hyperparameters": given, "lines": []}
@@ -163,6 +166,8 @@ def run(spec: Mapping[str, Any], positions: Mapping[str, int], data: Any = None)
         title = text.describe_run(spec["optimizer"], given)
     else:
         title = text.loss_title(spec["optimizer"], given, setting)
+        if spec.get("schedule"):
+            title = schedules.title(title, values["warmup"], values["decay"])
     # Padded below to the lines the background leaves for it, as the kernel's figure does.
     lines = text.wrap_title(title).split("\n")
     result["title"] = lines + [""] * (spec["figure"]["title"]["lines"] - len(lines))
@@ -175,9 +180,14 @@ def run(spec: Mapping[str, Any], positions: Mapping[str, int], data: Any = None)
     geometry = Geometry(spec["figure"])
     if spec["kind"] == "trajectory":
         result.update(_trajectory(spec, group, setting, geometry))
+    elif spec.get("schedule"):
+        result.update(_scheduled_loss_curve(spec, group, setting, values["warmup"], values["decay"], geometry, data))
     else:
-        result.update(_loss_curve(spec, group, setting, geometry, data))
+        result.update(_loss_curve(spec, group, setting, geometry, data)[0])
     return result
+
+
+_SCHEDULE_SLIDERS = ("warmup", "decay")
 
 
 def _trajectory(spec: Mapping[str, Any], group: Mapping[str, Any], steps: int, geometry: Geometry) -> dict[str, Any]:
@@ -222,21 +232,25 @@ def airfoil_moments(data: Any) -> Moments:
 
 
 def _loss_curve(spec: Mapping[str, Any], group: Mapping[str, Any], batch_size: int, geometry: Geometry,
-                data: Any) -> dict[str, Any]:
+                data: Any, groups: Sequence[Mapping[str, Any]] | None = None) -> tuple[dict[str, Any], Any, Any]:
+    """What the page draws of the loss curve (and the baseline's), trained at ``group``'s
+    hyperparameters, or at ``groups[k]``'s in step ``k`` (a learning-rate schedule; the
+    baseline keeps its own constant learning rate); and the two runs (the baseline ``None``
+    if there is none)."""
     if data is None:
         raise ValueError("a loss-curve explorer needs the airfoil data")
     rows, targets = data
     moments = airfoil_moments(data)
     top = geometry.ylim[1]
 
-    def one(optimizer: str, group: Mapping[str, Any]) -> Any:
+    def one(optimizer: str, group: Mapping[str, Any], groups: Sequence[Mapping[str, Any]] | None = None) -> Any:
         return train(rule_for(optimizer, group), group, rows, targets, spec["theta0"], spec["orders"],
-                     batch_size=batch_size, record_every=spec["record_every"], moments=moments)
+                     batch_size=batch_size, record_every=spec["record_every"], moments=moments, schedule=groups)
 
     def finite(curve: Any) -> list[tuple[float, float]]:
         return [(e, loss) for e, loss in zip(curve.epochs, curve.losses) if math.isfinite(loss)]
 
-    curve = one(spec["optimizer"], group)
+    curve = one(spec["optimizer"], group, groups)
     message = text.loss_curve_message(curve.epochs, curve.losses, curve.diverged_at, top)
     summary = text.loss_summary(curve.epochs, curve.losses, curve.seconds, curve.diverged_at)
     lines = [_drawn("path", finite(curve), geometry)]
@@ -251,9 +265,40 @@ def _loss_curve(spec: Mapping[str, Any], group: Mapping[str, Any], batch_size: i
         lines.insert(0, _drawn("baseline", finite(base), geometry))
         extra = {"baseline_final": _finite_or_none(base.losses[-1])}
     else:
-        extra = {}
+        base, extra = None, {}
     return {"lines": lines, "message": text.wrap_message(message), "summary": summary,
-            "final": _finite_or_none(curve.losses[-1]), "diverged_at": curve.diverged_at, **extra}
+            "final": _finite_or_none(curve.losses[-1]), "diverged_at": curve.diverged_at, **extra}, curve, base
+
+
+def _scheduled_loss_curve(spec: Mapping[str, Any], group: Mapping[str, Any], batch_size: int, warmup: float,
+                          decay: str, geometry: Geometry, data: Any) -> dict[str, Any]:
+    """The schedule explorer: the loss curve at the schedule's learning rates (torch's, in
+    plain Python: :mod:`.schedule`), and, in the learning-rate panel, each step's learning
+    rate against the epoch at which the step ends; the panel's top and its tick labels follow
+    the largest learning rate shown, as the kernel's figure does."""
+    examples = spec["data"]["rows"]
+    plan = schedules.plan(decay, schedules.steps(examples, batch_size, spec["epochs"]), warmup)
+    rates = plan.learning_rates(group["lr"])
+    result, curve, base = _loss_curve(spec, group, batch_size, geometry, data, [{**group, "lr": rate} for rate in rates])
+    per_epoch = -(-examples // batch_size)
+    drawn = [("lr_path", rates[: curve.steps])]
+    summary = schedules.summary(plan, text.loss_summary(curve.epochs, curve.losses, curve.seconds, curve.diverged_at))
+    if base is not None:
+        # As the kernel draws it: the lr it was given (none given: no line), at every step its curve covers.
+        base_lr = float(spec["baseline"]["hyperparameters"].get("lr", math.nan))
+        drawn.insert(0, ("lr_baseline", [base_lr] * round(base.epochs[-1] * per_epoch)))
+        summary += schedules.baseline_summary(spec["baseline"]["optimizer"], text.loss_summary(
+            base.epochs, base.losses, base.seconds, base.diverged_at))
+    shown = [rate for _, points in drawn for rate in points if math.isfinite(rate)]
+    top = schedules.lr_axis_top(max(shown)) if shown and max(shown) > 0 else schedules.lr_axis_top(group["lr"])
+    panel = Geometry({**spec["figure"]["panels"]["lr"], "ylim": [0.0, top]})
+    for role, points in drawn:
+        line = _drawn(role, [((k + 1) / per_epoch, rate) for k, rate in enumerate(points)], panel)
+        result["lines"].append({**line, "panel": "lr"})
+    result["lr_ticks"] = [{"text": schedules.tick_label(value), "y": panel.pixel(0.0, value)[1]}
+                          for value in schedules.lr_ticks(top)]
+    result["summary"] = summary
+    return result
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -1,5 +1,5 @@
-// The website's live explorers: the sliders of each chapter's trajectory and loss-curve
-// explorers, running optim_lib's own Python (in Pyodide, in a module Web Worker: worker.js)
+// The website's live explorers: the sliders of each chapter's trajectory, loss-curve and
+// schedule explorers, running optim_lib's own Python (in Pyodide, in a module Web Worker: worker.js)
 // in the reader's browser. The build writes each explorer's description (sliders, settings,
 // the figure's background and geometry) into the page, next to the static figure; this script
 // turns it into controls, forwards slider positions to the worker and draws what comes back.
@@ -233,6 +233,19 @@
     }
   }
 
+  function drawTicks(context, ticks, place) {
+    // Tick labels whose values change with the run (the schedule panel's learning rates),
+    // right-aligned at place.x, each centred on its tick's y.
+    if (!ticks || !place) return;
+    context.font = `${place.size}px ${FONT}`;
+    context.fillStyle = place.color;
+    context.textAlign = "right";
+    context.textBaseline = "middle";
+    for (const tick of ticks) context.fillText(tick.text, place.x, tick.y);
+    context.textAlign = "start";
+    context.textBaseline = "alphabetic";
+  }
+
   function drawText(context, lines, place, weight, color) {
     // A block of lines at (x, y), aligned as matplotlib aligns it (ha, va); returns its box.
     const size = place.size;
@@ -282,13 +295,18 @@
     const context = explorer.canvas.getContext("2d");
     context.clearRect(0, 0, figure.width, figure.height);
     context.drawImage(explorer.background, 0, 0);
-    const [left, top, width, height] = figure.axes;
-    context.save();
-    context.beginPath();
-    context.rect(left, top, width, height);
-    context.clip();
-    drawLines(context, result.lines, figure.lines);
-    context.restore();
+    // Each line inside its own axes: the figure's, or a second panel's (the schedule's).
+    const panels = figure.panels || {};
+    for (const name of ["", ...Object.keys(panels)]) {
+      const [left, top, width, height] = name ? panels[name].axes : figure.axes;
+      context.save();
+      context.beginPath();
+      context.rect(left, top, width, height);
+      context.clip();
+      drawLines(context, result.lines.filter((line) => (line.panel || "") === name), figure.lines);
+      context.restore();
+    }
+    drawTicks(context, result.lr_ticks, figure.lr_ticks);
     drawStars(context, figure.minima);
     drawTitle(context, result.title, figure.title);
     drawMessage(context, result.message, figure.message);
