@@ -14,7 +14,9 @@ The site is served from 127.0.0.1. Each figure is a median:
   been redrawn (and the next frame); the worker runs one request at a time. Trajectory:
   Adam at 100 steps with RMSProp as the baseline (chapter 7), the learning rate moved with
   the arrow keys. Loss curve: Adam on the airfoil data (chapter 7), 2 epochs, at batch
-  size 10 and at batch size 1, the slowest the slider offers (3000 steps).
+  size 10 and at batch size 1, the slowest the slider offers (3000 steps). Schedule: SGD
+  on the airfoil data with a cosine schedule and a constant-rate baseline (chapter 11), the
+  warm-up slider moved (loss curve and learning-rate panel redrawn), at batch size 10 and 1.
 
 Also printed: the bytes the live explorers add to a page and to the site (raw and gzipped).
 """
@@ -37,15 +39,18 @@ READY_TARGET_S = 6.0
 TRAJECTORY_TARGET_MS = 50.0
 LOSS_TARGET_MS = 100.0
 PAGE = "chapters/07_adam"
+SCHEDULE_PAGE = "chapters/11_schedules"
 
-LIVE_JS = "() => [...document.querySelectorAll('.optim-live[data-kind]')].every(r => r.dataset.state === 'live')"
+# Live explorers only: a network explorer's static note (it runs live in Jupyter) never starts.
+LIVE = ".optim-live[data-kind]:not(.optim-live-static)"
+LIVE_JS = f"() => [...document.querySelectorAll('{LIVE}')].every(r => r.dataset.state === 'live')"
 
 
-def _open(browser, base_url: str):
+def _open(browser, base_url: str, page_name: str = PAGE):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.route(lambda url: not is_local(url), lambda route: route.abort())
     page = context.new_page()
-    page.goto(f"{base_url}{PAGE}.html", wait_until="load")
+    page.goto(f"{base_url}{page_name}.html", wait_until="load")
     return context, page
 
 
@@ -58,7 +63,7 @@ def ready_seconds(browser, base_url: str, loads: int) -> list[float]:
     times = []
     for _ in range(loads):
         context, page = _open(browser, base_url)
-        page.locator(".optim-live[data-kind]").first.scroll_into_view_if_needed()
+        page.locator(LIVE).first.scroll_into_view_if_needed()
         page.wait_for_function(LIVE_JS, timeout=120_000)
         times.append(page.evaluate("window.optimLive.readyMs") / 1000)
         phases.append(page.evaluate("window.optimLive.phases"))
@@ -131,7 +136,7 @@ def main() -> int:
     with static_server(args.site) as base_url, chromium() as browser:
         ready = ready_seconds(browser, base_url, args.loads)
         context, page = _open(browser, base_url)
-        page.locator(".optim-live[data-kind]").first.scroll_into_view_if_needed()
+        page.locator(LIVE).first.scroll_into_view_if_needed()
         page.wait_for_function(LIVE_JS, timeout=120_000)
         trajectory = _explorer(page, "trajectory")
         _set(page, trajectory, "steps", 99)  # 100 steps
@@ -144,7 +149,17 @@ def main() -> int:
         rows.append(("(c) loss curve, batch size 1, lr slider", event_times(page, loss, "lr", max(4, args.events // 2)),
                      LOSS_TARGET_MS))
         context.close()
-    print(f"Live explorers on {PAGE} (medians; Chromium, this machine)\n")
+        context, page = _open(browser, base_url, SCHEDULE_PAGE)
+        page.locator(".optim-live[data-kind=loss]").first.scroll_into_view_if_needed()
+        page.wait_for_function(LIVE_JS, timeout=120_000)
+        schedule = _explorer(page, "loss")
+        rows.append(("(d) schedule, batch size 10, warm-up slider", event_times(page, schedule, "warmup", args.events),
+                     LOSS_TARGET_MS))
+        _set(page, schedule, "batch_size", 0)
+        rows.append(("(e) schedule, batch size 1, warm-up slider",
+                     event_times(page, schedule, "warmup", max(4, args.events // 2)), LOSS_TARGET_MS))
+        context.close()
+    print(f"Live explorers on {PAGE} and {SCHEDULE_PAGE} (medians; Chromium, this machine)\n")
     median_ready = statistics.median(ready)
     ok = median_ready <= READY_TARGET_S
     verdicts.append(ok)
