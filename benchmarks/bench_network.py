@@ -125,7 +125,7 @@ def main() -> int:
     print(f"{header}{'step() ours':>13}{'torch':>9}  target")
     for label, name, settings in RUNS + REFERENCE_RUNS:
         ours, theirs, our_step, their_step = compare(label, name, settings, data, args.repeats)
-        row = f"{label:<36}{ours:>8.0f}ms{theirs:>11.0f}ms{ours / theirs:>7.2f}{our_step:>11.1f}us{their_step:>7.1f}us"
+        row = f"{label:<36}{ours:>8.0f}ms{theirs:>11.0f}ms{ours / theirs:>7.3f}{our_step:>11.1f}us{their_step:>7.1f}us"
         if (label, name, settings) in REFERENCE_RUNS:
             print(f"{row}  (reference, no target)")
             continue
