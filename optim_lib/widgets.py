@@ -863,8 +863,8 @@ class ScheduleExplorer(_Explorer):
 
     On the website the airfoil explorer runs live, in the reader's browser: the same trainer
     (:func:`optim_lib.live.regression.train`) with the learning rates of
-    :mod:`optim_lib.live.schedule`, which computes torch's schedules in plain Python (equal to
-    torch's, bit for bit, tested). The network needs NumPy, which the browser lacks: there its
+    :mod:`optim_lib.live.schedule`, which computes torch's schedules in plain Python (in CPython
+    equal to torch's bit for bit, tested). The network needs NumPy, which the browser lacks: there its
     figure shows the default setting, with a note that the sliders run live in Jupyter or Colab.
 
     Attributes:

@@ -156,7 +156,7 @@ def run(spec: Mapping[str, Any], positions: Mapping[str, int], data: Any = None)
     values = _values(sliders, positions)
     readouts = {slider.name: slider.readout(positions[slider.name]) for slider in sliders}
     setting_name = "steps" if spec["kind"] == "trajectory" else "batch_size"
-    # A schedule explorer's sliders "warmup" and "decay" pick the schedule (see _loss_curve).
+    # A schedule explorer's sliders "warmup" and "decay" pick the schedule (see _scheduled_loss_curve).
     settings = {setting_name, *(_SCHEDULE_SLIDERS if spec.get("schedule") else ())}
     names = [slider.name for slider in sliders if slider.name not in settings]
     given = hyperparameters(names, values, spec["fixed"])
