@@ -21,8 +21,13 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
 - large ones (more than :data:`SLICE` numbers): the same rule on cache-sized slices of the
   same memory, each slice's results written back in place, so that its temporaries never
   leave the cache (on ResNet-18's shapes this made Adam's step faster than torch.optim's
-  for-loop and foreach steps: benchmarks/bench_scale.py). Adafactor and Muon look at whole
-  matrices (their rules are not elementwise) and always step whole tensors;
+  for-loop and foreach steps: benchmarks/bench_scale.py). The slices are independent, and
+  NumPy releases the GIL inside its loops, so they run on as many threads as torch's
+  intra-op setting, ``torch.get_num_threads()`` (:class:`_SlicePool`: daemon threads made
+  at the first step that needs them, beside the calling thread); each number is computed
+  from its own inputs whichever thread takes its slice, so the results are the same, bit
+  for bit, as on one thread. Adafactor and Muon look at whole matrices (their rules are not
+  elementwise) and always step whole tensors;
 - ``fused=True``: the same rule compiled by ``torch.compile`` (:func:`compiled_step`), for
   the elementwise rules. SGD, Adagrad, Adam and AdamW take it as a keyword, as torch's
   classes do; the other elementwise classes, whose torch signatures have no ``fused``,
@@ -33,14 +38,18 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   ``group["fused"]`` after loading to change paths (the state is the same on all paths).
 
 None of the paths changes a process-wide setting (thread counts, allocators, torch's
-compiler configuration).
+compiler configuration): the slice threads read torch's thread count, never set it, and
+the small path (the first bullet) never starts them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+import os
+import queue
+import threading
 import types
-from itertools import accumulate
+from itertools import accumulate, count
 from typing import Any, ClassVar
 
 import numpy as np
@@ -132,27 +141,136 @@ every optimizer). An elementwise rule gives the same numbers on any slicing, so 
 size changes the speed, never the result."""
 
 
+class _SlicePool:
+    """Daemon threads that run slices of an elementwise step beside the calling thread.
+
+    NumPy releases the GIL inside its loops over an array, so the slices of a large step
+    (see :data:`SLICE`) run in parallel on as many threads as torch's intra-op setting
+    (``torch.get_num_threads()``, read at every step and never changed): the calling thread
+    and ``torch.get_num_threads() - 1`` workers, as torch's own loops use that many. The pool
+    is made at the first step that has several slices to run, its threads are daemons (they
+    never keep the interpreter alive), and a child process made by ``fork`` makes its own.
+    Each thread takes the next slice from a shared counter, so a thread slowed by another
+    process's load takes fewer. An elementwise rule gives each number from that number's
+    own inputs, so the results are the same, bit for bit, whichever thread computed them.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.lock = threading.Lock()  # one step at a time; a second caller runs its slices alone
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.inboxes: list[queue.SimpleQueue] = []
+        for index in range(1, workers + 1):
+            inbox: queue.SimpleQueue = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox, index), daemon=True,
+                             name=f"optim_lib-slices-{index}").start()
+            self.inboxes.append(inbox)
+
+    def _serve(self, inbox: queue.SimpleQueue, index: int) -> None:
+        while True:
+            drain = inbox.get()
+            try:
+                drain(index)
+                self.done.put(None)
+            except BaseException as error:  # handed to the caller, which raises it
+                self.done.put(error)
+
+    def run(self, tasks: Sequence[Any], work: Callable[[Any, int], None], threads: int) -> bool:
+        """``work(task, thread_index)`` for every task, on up to ``threads`` threads (this one
+        included, index 0); ``False`` (nothing run) if another step holds the pool."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            taken = count()
+            size = len(tasks)
+
+            def drain(index: int) -> None:
+                i = next(taken)
+                while i < size:  # (past the end, each thread stops at its own next number)
+                    work(tasks[i], index)
+                    i = next(taken)
+
+            helpers = self.inboxes[:min(threads, size) - 1]
+            for inbox in helpers:
+                inbox.put(drain)
+            error = None
+            try:
+                drain(0)
+            except BaseException as raised:
+                error = raised
+            for _ in helpers:  # wait for every helper, even after an error: none still writes
+                raised = self.done.get()
+                error = error or raised
+            if error is not None:
+                raise error
+            return True
+        finally:
+            self.lock.release()
+
+
+_POOL: _SlicePool | None = None
+
+
+def _forget_pool() -> None:
+    global _POOL
+    _POOL = None  # a forked child has none of the parent's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _threads() -> int:
+    """How many threads a large step may use: torch's intra-op setting, read, never set."""
+    return torch.get_num_threads()
+
+
+def _run_tasks(tasks: Sequence[Any], work: Callable[[Any, int], None]) -> None:
+    """``work(task, thread_index)`` for every task: on the slice threads (:class:`_SlicePool`)
+    when there are several tasks and torch may use several threads, else here, in order."""
+    global _POOL
+    threads = _threads()
+    if len(tasks) > 1 and threads > 1:
+        if _POOL is None or len(_POOL.inboxes) < threads - 1:
+            _POOL = _SlicePool(threads - 1)
+        if _POOL.run(tasks, work, threads):
+            return
+    for task in tasks:
+        work(task, 0)
+
+
+def _slices(size: int, start: int = 0) -> list[tuple[int, int]]:
+    """``(start, end)`` of the ``SLICE``-element slices of ``size`` elements from ``start``."""
+    return [(a, min(a + SLICE, start + size)) for a in range(start, start + size, SLICE)]
+
+
+def _step_slice(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
+                arguments: Mapping[str, Any], plain: dict[str, Any]) -> None:
+    """Run an elementwise ``rule`` on one slice: ``p``, ``g`` and ``arrays`` (the state
+    entries of the same elements), writing its new values back in place. Its new plain
+    state (the step count: every slice computes the same) is put in ``plain``."""
+    old = {**old_state, **arrays}
+    new_p, new_state = rule.update(p, g, old, **arguments)
+    p[...] = new_p
+    for key, value in new_state.items():
+        if value is old[key]:
+            continue
+        if key in arrays:
+            arrays[key][...] = value
+        else:
+            plain[key] = value
+
+
 def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
                     arguments: Mapping[str, Any], plain: dict[str, Any]) -> None:
     """Run an elementwise ``rule`` on ``SLICE``-element slices of the flat NumPy arrays
     ``p``, ``g`` and ``arrays`` (the state entries, of ``p``'s size), writing each slice's
-    new values back in place. Every slice sees the same plain state (the step count); its
-    new value is put in ``plain``."""
-    size = p.shape[0]
-    for start in range(0, size, SLICE):
-        end = min(start + SLICE, size)
-        pieces = {k: v[start:end] for k, v in arrays.items()}
-        old = {**old_state, **pieces}
-        p_piece = p[start:end]
-        new_p, new_state = rule.update(p_piece, g[start:end], old, **arguments)
-        p_piece[...] = new_p
-        for key, value in new_state.items():
-            if value is old[key]:
-                continue
-            if key in pieces:
-                pieces[key][...] = value
-            else:
-                plain[key] = value
+    new values back in place, the slices on the slice threads (:func:`_run_tasks`). Every
+    slice sees the same plain state (the step count); its new value is put in ``plain``."""
+    def work(bounds: tuple[int, int], thread: int) -> None:
+        a, b = bounds
+        _step_slice(rule, p[a:b], g[a:b], {k: v[a:b] for k, v in arrays.items()}, old_state, arguments, plain)
+
+    _run_tasks(_slices(p.shape[0]), work)
 
 
 class _FlatGroup:
@@ -177,7 +295,7 @@ class _FlatGroup:
     """
 
     __slots__ = ("params", "layouts", "entries", "tensors", "plain", "views", "bounds", "arrays", "p", "g", "plan",
-                 "state_tensors", "flat_params", "buffers")
+                 "state_tensors", "flat_params", "buffers", "scratch")
 
     def __init__(self, params: list[torch.Tensor], state: Mapping[torch.Tensor, State],
                  flat_state: State) -> None:
@@ -196,6 +314,9 @@ class _FlatGroup:
         self.buffers: tuple[torch.Tensor, torch.Tensor] | None = None
         self.p = np.empty(min(ends[-1], SLICE), dtype=self.views[0].dtype)
         self.g = np.empty_like(self.p)
+        # Gather buffers of the slice threads other than the caller's (self.p, self.g): one
+        # pair per thread, made when the thread first gathers a run of small parameters.
+        self.scratch: dict[int, tuple[Any, Any]] = {}
 
     @classmethod
     def start(cls, params: list[torch.Tensor], state: dict[torch.Tensor, State], rule: Rule,
@@ -294,20 +415,38 @@ class _FlatGroup:
 
     def _step_in_slices(self, rule: Rule, grads: list[Any], arguments: Mapping[str, Any]) -> None:
         """A large group: each large parameter in slices of its own memory, runs of small
-        ones gathered into one buffer of at most ``SLICE`` elements (see :func:`_plan`)."""
+        ones gathered into one buffer of at most ``SLICE`` elements (see :func:`_plan`); the
+        slices and the runs on the slice threads (:func:`_run_tasks`), each thread gathering
+        into buffers of its own."""
         first, plain = self.entries[0], {}
+        tasks = []
         for lo, hi in self.plan:
             start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
-            arrays = {k: v[start:end] for k, v in self.arrays.items()}
             if hi - lo == 1:
-                _step_in_slices(rule, self.views[lo], grads[lo].reshape(-1), arrays, first, arguments, plain)
-                continue
-            p, g = self.p[:end - start], self.g[:end - start]
+                tasks += [(lo, a, b) for a, b in _slices(end - start, start)]
+            else:
+                tasks.append((lo, hi, start, end))
+
+        def work(task: tuple[int, ...], thread: int) -> None:
+            arrays = {k: v[task[-2]:task[-1]] for k, v in self.arrays.items()}
+            if len(task) == 3:  # a slice of one large parameter, in place
+                lo, a, b = task
+                offset = self.bounds[lo][0]
+                _step_slice(rule, self.views[lo][a - offset:b - offset], grads[lo].reshape(-1)[a - offset:b - offset],
+                            arrays, first, arguments, plain)
+                return
+            lo, hi, start, end = task  # a run of small parameters, gathered
+            buffers = (self.p, self.g) if thread == 0 else self.scratch.get(thread)
+            if buffers is None:
+                buffers = self.scratch[thread] = (np.empty_like(self.p), np.empty_like(self.g))
+            p, g = buffers[0][:end - start], buffers[1][:end - start]
             np.concatenate(self.views[lo:hi], out=p)
             np.concatenate(grads[lo:hi], axis=None, out=g)
-            _step_in_slices(rule, p, g, arrays, first, arguments, plain)
+            _step_slice(rule, p, g, arrays, first, arguments, plain)
             for view, (a, b) in zip(self.views[lo:hi], self.bounds[lo:hi]):
                 view[...] = p[a - start:b - start]
+
+        _run_tasks(tasks, work)
         for entry in self.entries:
             entry.update(plain)
 
