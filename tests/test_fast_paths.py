@@ -179,6 +179,24 @@ def test_fused_step_equals_the_eager_step_to_float32_rounding(name, hyperparamet
     assert moved > 1e-3  # the step did move the parameters
 
 
+
+def test_fused_step_of_a_sliced_group_is_one_call_and_equals_the_eager_step(monkeypatch):
+    # SLICE = 256: two parameters stepped alone, runs of small ones gathered, all the pieces
+    # passed to one compiled call (_fused_group_step).
+    monkeypatch.setattr(base, "SLICE", 256)
+    name, hyperparameters = FUSED[0]
+    shapes = [(40, 30), (7,), (9,), (300,), (3, 5), (4,)]
+    fused_params, eager_params = _parameters(torch.float32, shapes), _parameters(torch.float32, shapes)
+    fused = _fused(name, fused_params, hyperparameters)
+    _run(fused, fused_params, 5)
+    _run(_new(name, eager_params, hyperparameters), eager_params, 5)
+    group = fused._flat_groups[0]
+    assert group.plan == [(0, 1), (1, 3), (3, 4), (4, 6)]
+    assert len(group.buffers[0]) == 4  # four pieces, in one call a step
+    for a, b in zip(fused_params, eager_params):
+        torch.testing.assert_close(a.detach(), b.detach(), rtol=2e-6, atol=2e-6)
+    assert _largest_difference(fused_params, _parameters(torch.float32, shapes)) > 1e-3
+
 def _with_a_transpose(params):
     """The parameters, the last one replaced by a transposed (not contiguous) copy of itself."""
     last = params[-1].detach().t().contiguous().t().requires_grad_()

@@ -311,7 +311,7 @@ class _FlatGroup:
         self.plan = None if ends[-1] <= SLICE else _plan(self.views)
         self.state_tensors = _tensors(flat_state)  # what fused=True steps, through torch
         self.flat_params = [p.detach().view(-1) for p in params]
-        self.buffers: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.buffers: tuple[Any, ...] | None = None  # what fused=True passes (_fused_pieces)
         self.p = np.empty(min(ends[-1], SLICE), dtype=self.views[0].dtype)
         self.g = np.empty_like(self.p)
         # Gather buffers of the slice threads other than the caller's (self.p, self.g): one
@@ -382,36 +382,61 @@ class _FlatGroup:
         return True
 
     def fused_step(self, rule: Rule, arguments: dict[str, Any], flags: tuple[Any, ...]) -> bool:
-        """``fused=True`` on the group: the compiled rule (:func:`compiled_step`) called once for
-        each large parameter and once for each run of small ones gathered into one buffer
-        (the runs of :func:`_plan`; a small group is one run), on the group's flat state;
-        ``False`` (nothing changed) if a parameter has no dense gradient this time."""
+        """``fused=True`` on the group: the compiled rule on each large parameter and on each run
+        of small ones gathered into a buffer (the runs of :func:`_plan`; a small group is one
+        run), on the group's flat state, all of them in one call of one compiled function
+        (:func:`compiled_step` of :func:`_fused_group_step`); ``False`` (nothing changed) if a
+        parameter has no dense gradient this time.
+
+        One call for the group, not one per piece: a call of a compiled function costs tens
+        of microseconds before its kernel runs (its guards, its wrappers), and ResNet-18's
+        62 parameters are 28 pieces."""
         grads = [p.grad for p in self.params]
         if any(g is None or g.is_sparse for g in grads):
             return False
         first = self.entries[0]
         plain = {k: first[k] for k in self.plain}
-        step = compiled_step(rule, (tuple(self.state_tensors), flags))
-        new_plain = plain
-        for lo, hi in self.plan or [(0, len(self.params))]:
-            start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
-            tensors = {k: v[start:end] for k, v in self.state_tensors.items()}
-            if hi - lo == 1:
-                new_plain = step(self.flat_params[lo], grads[lo].reshape(-1), tensors, plain, arguments)
-                continue
-            if self.buffers is None:
-                size = max(self.bounds[b - 1][1] - self.bounds[a][0] for a, b in self.plan or [(0, len(self.params))])
-                like = self.flat_params[0]
-                self.buffers = (like.new_empty(size), like.new_empty(size))
-            p, g = (buffer[:end - start] for buffer in self.buffers)
+        if self.buffers is None:
+            self.buffers = self._fused_pieces()
+        ps, gs, tensors, runs, sizes = self.buffers
+        gs = [g if lo is None else grads[lo].reshape(-1) for lo, g in gs]
+        for lo, hi, _, p, g in runs:
             torch.cat(self.flat_params[lo:hi], out=p)
             torch.cat([grad.reshape(-1) for grad in grads[lo:hi]], out=g)
-            new_plain = step(p, g, tensors, plain, arguments)
+        # The pieces' sizes are part of the key: a function for each layout of a group, so that
+        # another model's group compiles a graph of its own rather than replacing this one.
+        step = compiled_step(rule, (tuple(self.state_tensors), flags, sizes), _fused_group_step)
+        new_plain = step(ps, gs, tensors, plain, arguments)
+        for lo, hi, start, p, _ in runs:
             for view, (a, b) in zip(self.flat_params[lo:hi], self.bounds[lo:hi]):
                 view.copy_(p[a - start:b - start])
         for entry in self.entries:
             entry.update(new_plain)
         return True
+
+    def _fused_pieces(self) -> tuple[list[Any], list[Any], list[dict[str, torch.Tensor]], list[Any], tuple[int, ...]]:
+        """The pieces the fused step passes, made once: each large parameter's flat view and
+        each run's region of two gather buffers (``ps``); where each gradient comes from
+        (``(index, None)`` for a large parameter's, ``(None, region)`` for a run's); the
+        pieces' state views; the runs, to gather and scatter at every step; the pieces' sizes."""
+        plan = self.plan or [(0, len(self.params))]
+        size = sum(self.bounds[hi - 1][1] - self.bounds[lo][0] for lo, hi in plan if hi - lo > 1)
+        like = self.flat_params[0]
+        p_buffer, g_buffer = like.new_empty(size), like.new_empty(size)
+        ps, gs, tensors, runs, offset = [], [], [], [], 0
+        for lo, hi in plan:
+            start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
+            tensors.append({k: v[start:end] for k, v in self.state_tensors.items()})
+            if hi - lo == 1:
+                ps.append(self.flat_params[lo])
+                gs.append((lo, None))
+                continue
+            p, g = p_buffer[offset:offset + end - start], g_buffer[offset:offset + end - start]
+            offset += end - start
+            ps.append(p)
+            gs.append((None, g))
+            runs.append((lo, hi, start, p, g))
+        return ps, gs, tensors, runs, tuple(p.numel() for p in ps)
 
     def _step_in_slices(self, rule: Rule, grads: list[Any], arguments: Mapping[str, Any]) -> None:
         """A large group: each large parameter in slices of its own memory, runs of small
@@ -497,7 +522,20 @@ def _fused_parameter_step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, t
     return {key: new_state[key] for key in plain}
 
 
-def compiled_step(rule: Rule, key: tuple[Any, ...] = ()) -> Callable[..., dict[str, Any]]:
+def _fused_group_step(ps: list[torch.Tensor], gs: list[torch.Tensor], tensors: list[dict[str, torch.Tensor]],
+                      plain: dict[str, Any], arguments: dict[str, Any], rule: Rule) -> dict[str, Any]:
+    """What ``fused=True`` compiles for a group (:meth:`_FlatGroup.fused_step`):
+    :func:`_fused_parameter_step` on each of the pieces ``ps`` (their gradients ``gs``, their
+    state tensors ``tensors``), all with the same plain state; returns its new value (the
+    same for every piece)."""
+    new_plain = plain
+    for p, g, state_tensors in zip(ps, gs, tensors):
+        new_plain = _fused_parameter_step(p, g, state_tensors, plain, arguments, rule)
+    return new_plain
+
+
+def compiled_step(rule: Rule, key: tuple[Any, ...] = (),
+                  function: Callable[..., dict[str, Any]] | None = None) -> Callable[..., dict[str, Any]]:
     """The ``fused=True`` step of one parameter: :func:`_fused_parameter_step` for ``rule``,
     compiled.
 
@@ -511,25 +549,31 @@ def compiled_step(rule: Rule, key: tuple[Any, ...] = ()) -> Callable[..., dict[s
     learning-rate schedule recompile it. The graph becomes one loop that reads each number
     once and writes it once: no temporaries.
 
-    One compiled function is made per ``(rule, key)``, each with a code object of its own
-    and so its own cache of graphs (torch keeps a few graphs per code object); the
-    optimizer's key is the parameter's state entries and its flag-like arguments. The first
+    With ``function=_fused_group_step`` (a flat group's step, :meth:`_FlatGroup.fused_step`),
+    ``p``, ``g`` and ``tensors`` are lists, one entry per piece of the group, and one call
+    steps them all: the graph has one such loop per piece.
+
+    One compiled function is made per ``(rule, function, key)``, each with a code object of
+    its own and so its own cache of graphs (torch keeps a few graphs per code object); the
+    optimizer's key is the parameter's state entries and its flag-like arguments (and, for a
+    group, the sizes of its pieces). The first
     call compiles (tens of seconds on a 2-core machine; ``benchmarks/bench_scale.py``
     reports it); torch's on-disk compile cache makes a later process's first call cheaper.
     The numbers equal the eager rule's to float32 rounding (the compiler may fuse and
     reorder the arithmetic).
     """
-    cache_key = (rule, *key)
+    function = function or _fused_parameter_step
+    cache_key = (rule, function, *key)
     step = _COMPILED.get(cache_key)
     if step is None:
         # A copy of the function with a code object of its own, and the rule as the default
         # of its last argument (torch.compile would wrap a functools.partial in one shared
         # function, and all rules would then share one cache).
-        code = _fused_parameter_step.__code__.replace(co_name=f"fused_step_{rule.name}_{len(_COMPILED)}")
-        function = types.FunctionType(code, _fused_parameter_step.__globals__, code.co_name, (rule,))
-        compiled = torch.compile(function, dynamic=True, options=COMPILE_OPTIONS)
+        code = function.__code__.replace(co_name=f"{function.__name__.lstrip('_')}_{rule.name}_{len(_COMPILED)}")
+        copied = types.FunctionType(code, function.__globals__, code.co_name, (rule,))
+        compiled = torch.compile(copied, dynamic=True, options=COMPILE_OPTIONS)
 
-        def step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor], plain: dict[str, Any],
+        def step(p: Any, g: Any, tensors: Any, plain: dict[str, Any],
                  arguments: dict[str, Any]) -> dict[str, Any]:
             # Float state (NAdam's product of momentum coefficients) enters as a float64 0-d
             # tensor: torch.compile would make a returned float a constant of the graph and
