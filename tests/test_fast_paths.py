@@ -179,6 +179,24 @@ def test_fused_step_equals_the_eager_step_to_float32_rounding(name, hyperparamet
     assert moved > 1e-3  # the step did move the parameters
 
 
+
+def test_fused_step_of_a_sliced_group_is_one_call_and_equals_the_eager_step(monkeypatch):
+    # SLICE = 256: two parameters stepped alone, runs of small ones gathered, all the pieces
+    # passed to one compiled call (_fused_group_step).
+    monkeypatch.setattr(base, "SLICE", 256)
+    name, hyperparameters = FUSED[0]
+    shapes = [(40, 30), (7,), (9,), (300,), (3, 5), (4,)]
+    fused_params, eager_params = _parameters(torch.float32, shapes), _parameters(torch.float32, shapes)
+    fused = _fused(name, fused_params, hyperparameters)
+    _run(fused, fused_params, 5)
+    _run(_new(name, eager_params, hyperparameters), eager_params, 5)
+    group = fused._flat_groups[0]
+    assert group.plan == [(0, 1), (1, 3), (3, 4), (4, 6)]
+    assert len(group.buffers[0]) == 4  # four pieces, in one call a step
+    for a, b in zip(fused_params, eager_params):
+        torch.testing.assert_close(a.detach(), b.detach(), rtol=2e-6, atol=2e-6)
+    assert _largest_difference(fused_params, _parameters(torch.float32, shapes)) > 1e-3
+
 def _with_a_transpose(params):
     """The parameters, the last one replaced by a transposed (not contiguous) copy of itself."""
     last = params[-1].detach().t().contiguous().t().requires_grad_()
@@ -237,3 +255,87 @@ def test_fused_with_foreach_is_refused_as_in_torch():
         optim_lib.Adam([x], fused=True, foreach=True)
     with pytest.raises(RuntimeError, match="cannot be `True` together"):  # torch's own refusal
         torch.optim.Adam([x], fused=True, foreach=True)
+
+
+# --- the slice threads: the same numbers, bit for bit, on one thread or several ---
+
+@pytest.mark.parametrize(("name", "hyperparameters"), VARIANTS, ids=lambda v: str(v))
+def test_threaded_slices_give_the_numbers_of_one_thread_bit_for_bit(small_slices, monkeypatch, name,
+                                                                      hyperparameters):
+    shapes = [(9, 7), (3,), (11,), (2, 3, 4), (2,), (4,), (30,)]  # many slices of 7, runs, singles
+    results = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(base, "_threads", lambda: threads)
+        params = _parameters(shapes=shapes)
+        optimizer = _new(name, params, hyperparameters)
+        _run(optimizer, params, 5)
+        assert optimizer._flat_groups[0].plan is not None
+        # and each parameter alone (state loaded: no flat group), its slices threaded too
+        copies = [p.detach().clone().requires_grad_() for p in params]
+        resumed = _new(name, copies, hyperparameters)
+        resumed.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+        _run(resumed, copies, 3, first=5)
+        assert not resumed._flat_groups
+        results[threads] = ([p.detach().clone() for p in copies],
+                            [{k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in resumed.state[p].items()}
+                             for p in copies])
+    for threads in (2, 3):
+        for a, b in zip(results[1][0], results[threads][0]):
+            assert torch.equal(a, b)
+        for a, b in zip(results[1][1], results[threads][1]):
+            assert a.keys() == b.keys()
+            for key in a:
+                assert torch.equal(a[key], b[key]) if isinstance(a[key], torch.Tensor) else a[key] == b[key]
+
+
+def test_the_slice_pool_runs_tasks_on_several_threads_and_hands_back_an_error():
+    import threading
+
+    pool = base._SlicePool(1)
+    met = threading.Barrier(2, timeout=10)  # passes only if two threads run tasks at once
+    seen = []
+
+    def meet(task, thread):
+        met.wait()
+        seen.append((task, thread))
+
+    assert pool.run([0, 1], meet, 2)
+    assert sorted(seen) in ([(0, 0), (1, 1)], [(0, 1), (1, 0)])
+    assert all(thread.daemon for thread in threading.enumerate() if thread.name.startswith("optim_lib-slices"))
+
+    def fail(task, thread):
+        if task == 3:
+            raise ArithmeticError("slice 3")
+        seen.append(task)
+
+    seen.clear()
+    with pytest.raises(ArithmeticError, match="slice 3"):
+        pool.run(list(range(6)), fail, 2)
+    assert pool.run(list(range(6)), lambda task, thread: seen.append(task), 2)  # still usable
+    assert sorted(seen[-6:]) == list(range(6))
+
+
+def test_a_forked_child_steps_in_slices_with_a_pool_of_its_own(monkeypatch):
+    import os
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(base, "_threads", lambda: 2)
+    monkeypatch.setattr(base, "SLICE", 7)
+    params = _parameters()
+    optimizer = _new("Adam", params, {"lr": 0.05})
+    _run(optimizer, params, 2)
+    assert base._POOL is not None
+    pid = os.fork()
+    if pid == 0:  # the child: a step must not wait for the parent's threads
+        import signal
+
+        signal.alarm(60)  # a child that hangs is killed, and the test fails
+        code = 1
+        try:
+            _run(optimizer, params, 2, first=2)
+            code = 0 if base._POOL is not None else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

@@ -151,6 +151,16 @@ def test_sign_is_nan_for_nan_so_lion_shows_a_nan_gradient(kind):
     assert math.isnan(float(p))
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sign_on_numpy_arrays_is_numpys_sign_which_keeps_nan_bit_for_bit(dtype):
+    """On NumPy, sign is np.sign alone (it keeps NaN: no mask needed, and the mask cost twice
+    the sign in Lion's sliced step); the same bits as masking NaN back in."""
+    x = np.array([math.nan, -math.nan, -0.0, 0.0, math.inf, -math.inf, 1e-45, -1e-45, -3.0, 2.5], dtype=dtype)
+    masked = np.where(x != x, x, np.sign(x))
+    assert np.array_equal(sign(x).view(np.uint8), masked.view(np.uint8))
+    assert np.isnan(sign(x)[:2]).all()
+
 def test_adafactor_first_step_on_a_vector_is_alpha_times_the_sign():
     # t = 1: beta2_hat = 0, V = g^2, U = sign(g) with RMS 1, rho = min(lr, 1) and
     # alpha = max(eps2, RMS(x)) rho, RMS(x) = sqrt((1 + 4) / 2); the decay uses x before the step.

@@ -21,8 +21,13 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
 - large ones (more than :data:`SLICE` numbers): the same rule on cache-sized slices of the
   same memory, each slice's results written back in place, so that its temporaries never
   leave the cache (on ResNet-18's shapes this made Adam's step faster than torch.optim's
-  for-loop and foreach steps: benchmarks/bench_scale.py). Adafactor and Muon look at whole
-  matrices (their rules are not elementwise) and always step whole tensors;
+  for-loop and foreach steps: benchmarks/bench_scale.py). The slices are independent, and
+  NumPy releases the GIL inside its loops, so they run on as many threads as torch's
+  intra-op setting, ``torch.get_num_threads()`` (:class:`_SlicePool`: daemon threads made
+  at the first step that needs them, beside the calling thread); each number is computed
+  from its own inputs whichever thread takes its slice, so the results are the same, bit
+  for bit, as on one thread. Adafactor and Muon look at whole matrices (their rules are not
+  elementwise) and always step whole tensors;
 - ``fused=True``: the same rule compiled by ``torch.compile`` (:func:`compiled_step`), for
   the elementwise rules. SGD, Adagrad, Adam and AdamW take it as a keyword, as torch's
   classes do; the other elementwise classes, whose torch signatures have no ``fused``,
@@ -33,14 +38,18 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   ``group["fused"]`` after loading to change paths (the state is the same on all paths).
 
 None of the paths changes a process-wide setting (thread counts, allocators, torch's
-compiler configuration).
+compiler configuration): the slice threads read torch's thread count, never set it, and
+the small path (the first bullet) never starts them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+import os
+import queue
+import threading
 import types
-from itertools import accumulate
+from itertools import accumulate, count
 from typing import Any, ClassVar
 
 import numpy as np
@@ -132,27 +141,136 @@ every optimizer). An elementwise rule gives the same numbers on any slicing, so 
 size changes the speed, never the result."""
 
 
+class _SlicePool:
+    """Daemon threads that run slices of an elementwise step beside the calling thread.
+
+    NumPy releases the GIL inside its loops over an array, so the slices of a large step
+    (see :data:`SLICE`) run in parallel on as many threads as torch's intra-op setting
+    (``torch.get_num_threads()``, read at every step and never changed): the calling thread
+    and ``torch.get_num_threads() - 1`` workers, as torch's own loops use that many. The pool
+    is made at the first step that has several slices to run, its threads are daemons (they
+    never keep the interpreter alive), and a child process made by ``fork`` makes its own.
+    Each thread takes the next slice from a shared counter, so a thread slowed by another
+    process's load takes fewer. An elementwise rule gives each number from that number's
+    own inputs, so the results are the same, bit for bit, whichever thread computed them.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.lock = threading.Lock()  # one step at a time; a second caller runs its slices alone
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.inboxes: list[queue.SimpleQueue] = []
+        for index in range(1, workers + 1):
+            inbox: queue.SimpleQueue = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox, index), daemon=True,
+                             name=f"optim_lib-slices-{index}").start()
+            self.inboxes.append(inbox)
+
+    def _serve(self, inbox: queue.SimpleQueue, index: int) -> None:
+        while True:
+            drain = inbox.get()
+            try:
+                drain(index)
+                self.done.put(None)
+            except BaseException as error:  # handed to the caller, which raises it
+                self.done.put(error)
+
+    def run(self, tasks: Sequence[Any], work: Callable[[Any, int], None], threads: int) -> bool:
+        """``work(task, thread_index)`` for every task, on up to ``threads`` threads (this one
+        included, index 0); ``False`` (nothing run) if another step holds the pool."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            taken = count()
+            size = len(tasks)
+
+            def drain(index: int) -> None:
+                i = next(taken)
+                while i < size:  # (past the end, each thread stops at its own next number)
+                    work(tasks[i], index)
+                    i = next(taken)
+
+            helpers = self.inboxes[:min(threads, size) - 1]
+            for inbox in helpers:
+                inbox.put(drain)
+            error = None
+            try:
+                drain(0)
+            except BaseException as raised:
+                error = raised
+            for _ in helpers:  # wait for every helper, even after an error: none still writes
+                raised = self.done.get()
+                error = error or raised
+            if error is not None:
+                raise error
+            return True
+        finally:
+            self.lock.release()
+
+
+_POOL: _SlicePool | None = None
+
+
+def _forget_pool() -> None:
+    global _POOL
+    _POOL = None  # a forked child has none of the parent's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _threads() -> int:
+    """How many threads a large step may use: torch's intra-op setting, read, never set."""
+    return torch.get_num_threads()
+
+
+def _run_tasks(tasks: Sequence[Any], work: Callable[[Any, int], None]) -> None:
+    """``work(task, thread_index)`` for every task: on the slice threads (:class:`_SlicePool`)
+    when there are several tasks and torch may use several threads, else here, in order."""
+    global _POOL
+    threads = _threads()
+    if len(tasks) > 1 and threads > 1:
+        if _POOL is None or len(_POOL.inboxes) < threads - 1:
+            _POOL = _SlicePool(threads - 1)
+        if _POOL.run(tasks, work, threads):
+            return
+    for task in tasks:
+        work(task, 0)
+
+
+def _slices(size: int, start: int = 0) -> list[tuple[int, int]]:
+    """``(start, end)`` of the ``SLICE``-element slices of ``size`` elements from ``start``."""
+    return [(a, min(a + SLICE, start + size)) for a in range(start, start + size, SLICE)]
+
+
+def _step_slice(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
+                arguments: Mapping[str, Any], plain: dict[str, Any]) -> None:
+    """Run an elementwise ``rule`` on one slice: ``p``, ``g`` and ``arrays`` (the state
+    entries of the same elements), writing its new values back in place. Its new plain
+    state (the step count: every slice computes the same) is put in ``plain``."""
+    old = {**old_state, **arrays}
+    new_p, new_state = rule.update(p, g, old, **arguments)
+    p[...] = new_p
+    for key, value in new_state.items():
+        if value is old[key]:
+            continue
+        if key in arrays:
+            arrays[key][...] = value
+        else:
+            plain[key] = value
+
+
 def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
                     arguments: Mapping[str, Any], plain: dict[str, Any]) -> None:
     """Run an elementwise ``rule`` on ``SLICE``-element slices of the flat NumPy arrays
     ``p``, ``g`` and ``arrays`` (the state entries, of ``p``'s size), writing each slice's
-    new values back in place. Every slice sees the same plain state (the step count); its
-    new value is put in ``plain``."""
-    size = p.shape[0]
-    for start in range(0, size, SLICE):
-        end = min(start + SLICE, size)
-        pieces = {k: v[start:end] for k, v in arrays.items()}
-        old = {**old_state, **pieces}
-        p_piece = p[start:end]
-        new_p, new_state = rule.update(p_piece, g[start:end], old, **arguments)
-        p_piece[...] = new_p
-        for key, value in new_state.items():
-            if value is old[key]:
-                continue
-            if key in pieces:
-                pieces[key][...] = value
-            else:
-                plain[key] = value
+    new values back in place, the slices on the slice threads (:func:`_run_tasks`). Every
+    slice sees the same plain state (the step count); its new value is put in ``plain``."""
+    def work(bounds: tuple[int, int], thread: int) -> None:
+        a, b = bounds
+        _step_slice(rule, p[a:b], g[a:b], {k: v[a:b] for k, v in arrays.items()}, old_state, arguments, plain)
+
+    _run_tasks(_slices(p.shape[0]), work)
 
 
 class _FlatGroup:
@@ -177,7 +295,7 @@ class _FlatGroup:
     """
 
     __slots__ = ("params", "layouts", "entries", "tensors", "plain", "views", "bounds", "arrays", "p", "g", "plan",
-                 "state_tensors", "flat_params", "buffers")
+                 "state_tensors", "flat_params", "buffers", "scratch")
 
     def __init__(self, params: list[torch.Tensor], state: Mapping[torch.Tensor, State],
                  flat_state: State) -> None:
@@ -193,9 +311,12 @@ class _FlatGroup:
         self.plan = None if ends[-1] <= SLICE else _plan(self.views)
         self.state_tensors = _tensors(flat_state)  # what fused=True steps, through torch
         self.flat_params = [p.detach().view(-1) for p in params]
-        self.buffers: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.buffers: tuple[Any, ...] | None = None  # what fused=True passes (_fused_pieces)
         self.p = np.empty(min(ends[-1], SLICE), dtype=self.views[0].dtype)
         self.g = np.empty_like(self.p)
+        # Gather buffers of the slice threads other than the caller's (self.p, self.g): one
+        # pair per thread, made when the thread first gathers a run of small parameters.
+        self.scratch: dict[int, tuple[Any, Any]] = {}
 
     @classmethod
     def start(cls, params: list[torch.Tensor], state: dict[torch.Tensor, State], rule: Rule,
@@ -261,53 +382,96 @@ class _FlatGroup:
         return True
 
     def fused_step(self, rule: Rule, arguments: dict[str, Any], flags: tuple[Any, ...]) -> bool:
-        """``fused=True`` on the group: the compiled rule (:func:`compiled_step`) called once for
-        each large parameter and once for each run of small ones gathered into one buffer
-        (the runs of :func:`_plan`; a small group is one run), on the group's flat state;
-        ``False`` (nothing changed) if a parameter has no dense gradient this time."""
+        """``fused=True`` on the group: the compiled rule on each large parameter and on each run
+        of small ones gathered into a buffer (the runs of :func:`_plan`; a small group is one
+        run), on the group's flat state, all of them in one call of one compiled function
+        (:func:`compiled_step` of :func:`_fused_group_step`); ``False`` (nothing changed) if a
+        parameter has no dense gradient this time.
+
+        One call for the group, not one per piece: a call of a compiled function costs tens
+        of microseconds before its kernel runs (its guards, its wrappers), and ResNet-18's
+        62 parameters are 28 pieces."""
         grads = [p.grad for p in self.params]
         if any(g is None or g.is_sparse for g in grads):
             return False
         first = self.entries[0]
         plain = {k: first[k] for k in self.plain}
-        step = compiled_step(rule, (tuple(self.state_tensors), flags))
-        new_plain = plain
-        for lo, hi in self.plan or [(0, len(self.params))]:
-            start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
-            tensors = {k: v[start:end] for k, v in self.state_tensors.items()}
-            if hi - lo == 1:
-                new_plain = step(self.flat_params[lo], grads[lo].reshape(-1), tensors, plain, arguments)
-                continue
-            if self.buffers is None:
-                size = max(self.bounds[b - 1][1] - self.bounds[a][0] for a, b in self.plan or [(0, len(self.params))])
-                like = self.flat_params[0]
-                self.buffers = (like.new_empty(size), like.new_empty(size))
-            p, g = (buffer[:end - start] for buffer in self.buffers)
+        if self.buffers is None:
+            self.buffers = self._fused_pieces()
+        ps, gs, tensors, runs, sizes = self.buffers
+        gs = [g if lo is None else grads[lo].reshape(-1) for lo, g in gs]
+        for lo, hi, _, p, g in runs:
             torch.cat(self.flat_params[lo:hi], out=p)
             torch.cat([grad.reshape(-1) for grad in grads[lo:hi]], out=g)
-            new_plain = step(p, g, tensors, plain, arguments)
+        # The pieces' sizes are part of the key: a function for each layout of a group, so that
+        # another model's group compiles a graph of its own rather than replacing this one.
+        step = compiled_step(rule, (tuple(self.state_tensors), flags, sizes), _fused_group_step)
+        new_plain = step(ps, gs, tensors, plain, arguments)
+        for lo, hi, start, p, _ in runs:
             for view, (a, b) in zip(self.flat_params[lo:hi], self.bounds[lo:hi]):
                 view.copy_(p[a - start:b - start])
         for entry in self.entries:
             entry.update(new_plain)
         return True
 
+    def _fused_pieces(self) -> tuple[list[Any], list[Any], list[dict[str, torch.Tensor]], list[Any], tuple[int, ...]]:
+        """The pieces the fused step passes, made once: each large parameter's flat view and
+        each run's region of two gather buffers (``ps``); where each gradient comes from
+        (``(index, None)`` for a large parameter's, ``(None, region)`` for a run's); the
+        pieces' state views; the runs, to gather and scatter at every step; the pieces' sizes."""
+        plan = self.plan or [(0, len(self.params))]
+        size = sum(self.bounds[hi - 1][1] - self.bounds[lo][0] for lo, hi in plan if hi - lo > 1)
+        like = self.flat_params[0]
+        p_buffer, g_buffer = like.new_empty(size), like.new_empty(size)
+        ps, gs, tensors, runs, offset = [], [], [], [], 0
+        for lo, hi in plan:
+            start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
+            tensors.append({k: v[start:end] for k, v in self.state_tensors.items()})
+            if hi - lo == 1:
+                ps.append(self.flat_params[lo])
+                gs.append((lo, None))
+                continue
+            p, g = p_buffer[offset:offset + end - start], g_buffer[offset:offset + end - start]
+            offset += end - start
+            ps.append(p)
+            gs.append((None, g))
+            runs.append((lo, hi, start, p, g))
+        return ps, gs, tensors, runs, tuple(p.numel() for p in ps)
+
     def _step_in_slices(self, rule: Rule, grads: list[Any], arguments: Mapping[str, Any]) -> None:
         """A large group: each large parameter in slices of its own memory, runs of small
-        ones gathered into one buffer of at most ``SLICE`` elements (see :func:`_plan`)."""
+        ones gathered into one buffer of at most ``SLICE`` elements (see :func:`_plan`); the
+        slices and the runs on the slice threads (:func:`_run_tasks`), each thread gathering
+        into buffers of its own."""
         first, plain = self.entries[0], {}
+        tasks = []
         for lo, hi in self.plan:
             start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
-            arrays = {k: v[start:end] for k, v in self.arrays.items()}
             if hi - lo == 1:
-                _step_in_slices(rule, self.views[lo], grads[lo].reshape(-1), arrays, first, arguments, plain)
-                continue
-            p, g = self.p[:end - start], self.g[:end - start]
+                tasks += [(lo, a, b) for a, b in _slices(end - start, start)]
+            else:
+                tasks.append((lo, hi, start, end))
+
+        def work(task: tuple[int, ...], thread: int) -> None:
+            arrays = {k: v[task[-2]:task[-1]] for k, v in self.arrays.items()}
+            if len(task) == 3:  # a slice of one large parameter, in place
+                lo, a, b = task
+                offset = self.bounds[lo][0]
+                _step_slice(rule, self.views[lo][a - offset:b - offset], grads[lo].reshape(-1)[a - offset:b - offset],
+                            arrays, first, arguments, plain)
+                return
+            lo, hi, start, end = task  # a run of small parameters, gathered
+            buffers = (self.p, self.g) if thread == 0 else self.scratch.get(thread)
+            if buffers is None:
+                buffers = self.scratch[thread] = (np.empty_like(self.p), np.empty_like(self.g))
+            p, g = buffers[0][:end - start], buffers[1][:end - start]
             np.concatenate(self.views[lo:hi], out=p)
             np.concatenate(grads[lo:hi], axis=None, out=g)
-            _step_in_slices(rule, p, g, arrays, first, arguments, plain)
+            _step_slice(rule, p, g, arrays, first, arguments, plain)
             for view, (a, b) in zip(self.views[lo:hi], self.bounds[lo:hi]):
                 view[...] = p[a - start:b - start]
+
+        _run_tasks(tasks, work)
         for entry in self.entries:
             entry.update(plain)
 
@@ -358,7 +522,20 @@ def _fused_parameter_step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, t
     return {key: new_state[key] for key in plain}
 
 
-def compiled_step(rule: Rule, key: tuple[Any, ...] = ()) -> Callable[..., dict[str, Any]]:
+def _fused_group_step(ps: list[torch.Tensor], gs: list[torch.Tensor], tensors: list[dict[str, torch.Tensor]],
+                      plain: dict[str, Any], arguments: dict[str, Any], rule: Rule) -> dict[str, Any]:
+    """What ``fused=True`` compiles for a group (:meth:`_FlatGroup.fused_step`):
+    :func:`_fused_parameter_step` on each of the pieces ``ps`` (their gradients ``gs``, their
+    state tensors ``tensors``), all with the same plain state; returns its new value (the
+    same for every piece)."""
+    new_plain = plain
+    for p, g, state_tensors in zip(ps, gs, tensors):
+        new_plain = _fused_parameter_step(p, g, state_tensors, plain, arguments, rule)
+    return new_plain
+
+
+def compiled_step(rule: Rule, key: tuple[Any, ...] = (),
+                  function: Callable[..., dict[str, Any]] | None = None) -> Callable[..., dict[str, Any]]:
     """The ``fused=True`` step of one parameter: :func:`_fused_parameter_step` for ``rule``,
     compiled.
 
@@ -372,25 +549,31 @@ def compiled_step(rule: Rule, key: tuple[Any, ...] = ()) -> Callable[..., dict[s
     learning-rate schedule recompile it. The graph becomes one loop that reads each number
     once and writes it once: no temporaries.
 
-    One compiled function is made per ``(rule, key)``, each with a code object of its own
-    and so its own cache of graphs (torch keeps a few graphs per code object); the
-    optimizer's key is the parameter's state entries and its flag-like arguments. The first
+    With ``function=_fused_group_step`` (a flat group's step, :meth:`_FlatGroup.fused_step`),
+    ``p``, ``g`` and ``tensors`` are lists, one entry per piece of the group, and one call
+    steps them all: the graph has one such loop per piece.
+
+    One compiled function is made per ``(rule, function, key)``, each with a code object of
+    its own and so its own cache of graphs (torch keeps a few graphs per code object); the
+    optimizer's key is the parameter's state entries and its flag-like arguments (and, for a
+    group, the sizes of its pieces). The first
     call compiles (tens of seconds on a 2-core machine; ``benchmarks/bench_scale.py``
     reports it); torch's on-disk compile cache makes a later process's first call cheaper.
     The numbers equal the eager rule's to float32 rounding (the compiler may fuse and
     reorder the arithmetic).
     """
-    cache_key = (rule, *key)
+    function = function or _fused_parameter_step
+    cache_key = (rule, function, *key)
     step = _COMPILED.get(cache_key)
     if step is None:
         # A copy of the function with a code object of its own, and the rule as the default
         # of its last argument (torch.compile would wrap a functools.partial in one shared
         # function, and all rules would then share one cache).
-        code = _fused_parameter_step.__code__.replace(co_name=f"fused_step_{rule.name}_{len(_COMPILED)}")
-        function = types.FunctionType(code, _fused_parameter_step.__globals__, code.co_name, (rule,))
-        compiled = torch.compile(function, dynamic=True, options=COMPILE_OPTIONS)
+        code = function.__code__.replace(co_name=f"{function.__name__.lstrip('_')}_{rule.name}_{len(_COMPILED)}")
+        copied = types.FunctionType(code, function.__globals__, code.co_name, (rule,))
+        compiled = torch.compile(copied, dynamic=True, options=COMPILE_OPTIONS)
 
-        def step(p: torch.Tensor, g: torch.Tensor, tensors: dict[str, torch.Tensor], plain: dict[str, Any],
+        def step(p: Any, g: Any, tensors: Any, plain: dict[str, Any],
                  arguments: dict[str, Any]) -> dict[str, Any]:
             # Float state (NAdam's product of momentum coefficients) enters as a float64 0-d
             # tensor: torch.compile would make a returned float a constant of the graph and
