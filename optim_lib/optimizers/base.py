@@ -251,13 +251,7 @@ def _step_slice(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state
     old = {**old_state, **arrays}
     new_p, new_state = rule.update(p, g, old, **arguments)
     p[...] = new_p
-    for key, value in new_state.items():
-        if value is old[key]:
-            continue
-        if key in arrays:
-            arrays[key][...] = value
-        else:
-            plain[key] = value
+    _write_state([plain], arrays, new_state, old)
 
 
 def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
