@@ -42,8 +42,10 @@ book: $(STAMP) $(NPM_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
+# One pytest-xdist worker per core, each test file (each notebook) kept on one worker: the
+# book build, which executes every notebook, runs beside the other tests instead of before them.
 test: $(STAMP) $(NPM_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses=auto --dist=loadfile
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/

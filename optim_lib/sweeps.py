@@ -301,7 +301,7 @@ def _cached(key: Mapping[str, Any], compute: Callable[[], np.ndarray]) -> np.nda
         return np.array(json.loads(path.read_text()), dtype=float)
     values = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_suffix(".part")
+    part = path.with_suffix(f".{os.getpid()}.part")  # processes sharing the cache write their own
     part.write_text(json.dumps([[None if math.isnan(v) else v for v in row] for row in values.tolist()]))
     part.replace(path)  # written whole or not at all
     return values

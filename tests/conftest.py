@@ -18,8 +18,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # instead of trying to download (CI has no internet).
     if not os.environ.get("OPTIM_LIB_AIRFOIL") and SHARED_AIRFOIL.is_file():
         os.environ["OPTIM_LIB_AIRFOIL"] = str(SHARED_AIRFOIL)
-    # The chapters' learning-rate sweeps run twice in a test session (nbval, then the book
+    # The chapters' learning-rate sweeps run twice in a test session (nbval and the book
     # build): keep their numbers for the session (optim_lib.sweeps; keyed by the code too).
+    # Under pytest-xdist the controller sets this before it starts the workers, so they share it.
     if not os.environ.get("OPTIM_LIB_SWEEP_CACHE"):
         os.environ["OPTIM_LIB_SWEEP_CACHE"] = tempfile.mkdtemp(prefix="optim-sweeps-")
 
@@ -52,7 +53,27 @@ def airfoil(airfoil_path):
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """The book built once per session (about a minute), shared by the book and browser tests."""
+    """The book built once per session (a few minutes: it executes every notebook), shared by
+    the book and browser tests. Under pytest-xdist (``make test`` runs one worker per core)
+    the first worker that needs it builds it under a file lock and the others reuse it, or
+    fail with the same message if the build failed."""
     from book_layout import build_book
 
-    return build_book(tmp_path_factory.mktemp("book"))
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build_book(tmp_path_factory.mktemp("book"))
+    from filelock import FileLock  # a dependency of torch
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker
+    outcome = shared / "book.outcome"
+    with FileLock(str(shared / "book.lock")):
+        if not outcome.is_file():
+            try:
+                html = build_book(shared / "book")
+            except AssertionError as error:
+                outcome.write_text(f"failed\n{error}")
+                raise
+            outcome.write_text(f"built\n{html}")
+    status, detail = outcome.read_text().split("\n", 1)
+    if status != "built":
+        pytest.fail(f"the book build failed in another test worker:\n{detail}", pytrace=False)
+    return Path(detail)
