@@ -11,6 +11,7 @@ Skipped without Chromium (see browser_support.py), except under CI=true.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -291,8 +292,22 @@ def _close(a: Any, b: Any) -> bool:
     return bool(np.allclose(a, b, rtol=TOLERANCE, atol=TOLERANCE))
 
 
+def _amplifies_the_last_bit(spec: dict[str, Any], result: dict[str, Any], data: Any, final: Any) -> bool:
+    """Whether the setting's run turns a change in the last bit of its input into more than
+    :data:`TOLERANCE` at the end: the learning rate moved to the next float either way
+    changes the CPython final by more than that. Such a run's result is fixed only up to how
+    the machine's libm rounds (glibc's ``pow`` and the browser's differ in the last bit now
+    and then: found at schedule-free's ``lr_max ** 3.0``), so it cannot be compared to 1e-9."""
+    lr = result["hyperparameters"]["lr"]
+    for nudged in (math.nextafter(lr, math.inf), math.nextafter(lr, 0.0)):
+        moved = {**result, "hyperparameters": {**result["hyperparameters"], "lr": nudged}}
+        if not _close(_cpython(spec, moved, data)[0], final):
+            return True
+    return False
+
+
 def test_the_page_computes_what_optim_lib_computes_in_cpython(visits, airfoil):
-    checked = 0
+    checked, chaotic = 0, []
     for page_name, report in visits.items():
         for explorer in report.explorers:
             for result in explorer.settings:
@@ -300,11 +315,17 @@ def test_the_page_computes_what_optim_lib_computes_in_cpython(visits, airfoil):
                     assert result["message"] and not result["lines"], page_name
                     continue
                 final, base = _cpython(explorer.spec, result, airfoil)
+                if not _close(result["final"], final) and _amplifies_the_last_bit(explorer.spec, result, airfoil,
+                                                                                    final):
+                    chaotic.append((page_name, result["hyperparameters"], result["final"], final))
+                    continue
                 assert _close(result["final"], final), (page_name, result["hyperparameters"], result["final"], final)
                 if base is not None:
                     assert _close(result["baseline_final"], base), (page_name, result["baseline_final"], base)
                 checked += 1
-    assert checked >= 30
+    # Not compared, and shown if too many: settings that differ and are shown to amplify the
+    # last bit (1 of the 39 random settings, on an Intel machine, none on an AMD one).
+    assert checked >= 30 and len(chaotic) <= 3, chaotic
 
 
 def _cpython_message(spec: dict[str, Any], result: dict[str, Any], data: Any) -> str:
