@@ -20,8 +20,14 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   one NumPy array;
 - large ones (more than :data:`SLICE` numbers): the same rule on cache-sized slices of the
   same memory, each slice's results written back in place, so that its temporaries never
-  leave the cache (on ResNet-18's shapes this made Adam's step faster than torch.optim's
-  for-loop and foreach steps: benchmarks/bench_scale.py). The slices are independent, and
+  leave the cache (on ResNet-18's shapes this brought Adam's step from 2-4 times slower
+  than torch.optim's for-loop and foreach steps to about their speed:
+  benchmarks/bench_scale.py measures every optimizer). The rule is recorded once per
+  step and the recording replayed on every slice (:mod:`.replay`): the same NumPy
+  operations, their results written straight into the parameter's and the state's memory
+  and a few scratch buffers kept between steps: no new arrays, and no copies but where the
+  rule gives an old array back as a new value (SGD's first velocity is the gradient); the
+  numbers are the same, bit for bit (tests/test_replay.py). The slices are independent, and
   NumPy releases the GIL inside its loops, so they run on as many threads as torch's
   intra-op setting, ``torch.get_num_threads()`` (:class:`_SlicePool`: daemon threads made
   at the first step that needs them, beside the calling thread); each number is computed
@@ -57,6 +63,7 @@ import torch
 from torch.autograd.graph import increment_version
 
 from ..rules.base import Rule, State
+from .replay import NotRecordable, Recording, record
 
 
 def _layout(p: torch.Tensor) -> tuple[int, torch.Size, tuple[int, ...]]:
@@ -254,17 +261,37 @@ def _step_slice(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state
     _write_state([plain], arrays, new_state, old)
 
 
+def _recorded(rule: Rule, old_state: State, arrays: Mapping[str, Any], arguments: Mapping[str, Any],
+              dtype: Any) -> Recording | None:
+    """This step of ``rule`` recorded for replay on each slice (:mod:`.replay`: the same
+    numbers without temporaries), or ``None`` where it cannot be: then each slice evaluates
+    the rule (:func:`_step_slice`)."""
+    try:
+        return record(rule, old_state, arrays, arguments, dtype)
+    except NotRecordable:
+        return None
+
+
 def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
                     arguments: Mapping[str, Any], plain: dict[str, Any]) -> None:
     """Run an elementwise ``rule`` on ``SLICE``-element slices of the flat NumPy arrays
     ``p``, ``g`` and ``arrays`` (the state entries, of ``p``'s size), writing each slice's
     new values back in place, the slices on the slice threads (:func:`_run_tasks`). Every
-    slice sees the same plain state (the step count); its new value is put in ``plain``."""
+    slice sees the same plain state (the step count); its new value is put in ``plain``.
+    The rule is recorded once for the step and replayed on each slice (:func:`_recorded`)."""
+    recording = _recorded(rule, old_state, arrays, arguments, p.dtype)
+
     def work(bounds: tuple[int, int], thread: int) -> None:
         a, b = bounds
-        _step_slice(rule, p[a:b], g[a:b], {k: v[a:b] for k, v in arrays.items()}, old_state, arguments, plain)
+        sliced = {k: v[a:b] for k, v in arrays.items()}
+        if recording is not None:
+            recording.replay(p[a:b], g[a:b], sliced)
+        else:
+            _step_slice(rule, p[a:b], g[a:b], sliced, old_state, arguments, plain)
 
     _run_tasks(_slices(p.shape[0]), work)
+    if recording is not None:
+        plain.update(recording.plain)
 
 
 class _FlatGroup:
@@ -438,6 +465,7 @@ class _FlatGroup:
         slices and the runs on the slice threads (:func:`_run_tasks`), each thread gathering
         into buffers of its own."""
         first, plain = self.entries[0], {}
+        recording = _recorded(rule, first, self.arrays, arguments, self.p.dtype)
         tasks = []
         for lo, hi in self.plan:
             start, end = self.bounds[lo][0], self.bounds[hi - 1][1]
@@ -451,8 +479,11 @@ class _FlatGroup:
             if len(task) == 3:  # a slice of one large parameter, in place
                 lo, a, b = task
                 offset = self.bounds[lo][0]
-                _step_slice(rule, self.views[lo][a - offset:b - offset], grads[lo].reshape(-1)[a - offset:b - offset],
-                            arrays, first, arguments, plain)
+                p, g = self.views[lo][a - offset:b - offset], grads[lo].reshape(-1)[a - offset:b - offset]
+                if recording is not None:
+                    recording.replay(p, g, arrays)
+                else:
+                    _step_slice(rule, p, g, arrays, first, arguments, plain)
                 return
             lo, hi, start, end = task  # a run of small parameters, gathered
             buffers = (self.p, self.g) if thread == 0 else self.scratch.get(thread)
@@ -461,11 +492,16 @@ class _FlatGroup:
             p, g = buffers[0][:end - start], buffers[1][:end - start]
             np.concatenate(self.views[lo:hi], out=p)
             np.concatenate(grads[lo:hi], axis=None, out=g)
-            _step_slice(rule, p, g, arrays, first, arguments, plain)
+            if recording is not None:
+                recording.replay(p, g, arrays)
+            else:
+                _step_slice(rule, p, g, arrays, first, arguments, plain)
             for view, (a, b) in zip(self.views[lo:hi], self.bounds[lo:hi]):
                 view[...] = p[a - start:b - start]
 
         _run_tasks(tasks, work)
+        if recording is not None:
+            plain.update(recording.plain)
         for entry in self.entries:
             entry.update(plain)
 

@@ -35,6 +35,9 @@ def _library(x: Array) -> Any:
         return None
     if type(x) is Vector:
         return _vector
+    library = getattr(type(x), "array_library", None)  # a type that names its own (a recording's)
+    if library is not None:
+        return library
     root = type(x).__module__.partition(".")[0]
     library = sys.modules.get(root)
     if library is None or not hasattr(library, "sqrt"):
@@ -89,7 +92,7 @@ def sign(x: Array) -> Array:
         if x != x:
             return x
         return 0.0 if x == 0 else math.copysign(1.0, x)
-    if library.__name__ == "numpy":  # NumPy's own sign keeps NaN; the mask would cost twice the sign
+    if library.__name__ != "torch":  # only torch's sign drops NaN; the mask would cost twice the sign
         return library.sign(x)
     return library.where(x != x, x, library.sign(x))
 
