@@ -146,3 +146,13 @@ def test_the_scratch_buffers_are_kept_from_step_to_step():
         recording.replay(p, g, arrays)
         kept.append([id(b) for b in replay._scratch(p.dtype, recording.scratch, p.shape[0])])
     assert recording.scratch >= 2 and kept[0] == kept[1] == kept[2]
+
+
+def test_lions_sign_is_never_written_over_its_operand():
+    # NumPy's float32 sign is ten times slower in place (replay._NOT_IN_PLACE)
+    rule, _, arguments = _rule_and_arguments("Lion", {"lr": 1e-4})
+    m = np.zeros(3, np.float32)
+    signs = [line for line in record(rule, {"t": 2}, {"m": m}, arguments, m.dtype).lines() if "sign(" in line]
+    assert len(signs) == 1
+    target, operand = signs[0].split(" <- sign(")
+    assert target != operand.rstrip(")")
