@@ -39,10 +39,23 @@ def _random(rng, n, dtype):
     return x
 
 
-# Plain momentum too: its first velocity is the gradient itself, a copy at the end of the step.
+# Also plain momentum (its first velocity is the gradient itself, a copy at the end of the
+# step) and AdamW and Lion without weight decay (their product of p by 1 - lr * 0 is skipped).
+EXTRA = [("SGD", {"lr": 0.1, "momentum": 0.9}), ("AdamW", {"lr": 0.05, "weight_decay": 0.0}),
+         ("Lion", {"lr": 0.01})]
+
+
+def _same_bits(a, b):
+    """Equal bit for bit: signed zeros and NaN payloads included."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind != "f":
+        return bool(np.array_equal(a, b))
+    unsigned = {4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
+    return a.dtype == b.dtype and bool(np.array_equal(a.view(unsigned), b.view(unsigned)))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(("name", "hyperparameters"), [*VARIANTS, ("SGD", {"lr": 0.1, "momentum": 0.9})],
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize(("name", "hyperparameters"), [*VARIANTS, *EXTRA], ids=lambda v: str(v))
 def test_replay_gives_the_rules_numbers_bit_for_bit(name, hyperparameters, dtype):
     rule, group, arguments = _rule_and_arguments(name, hyperparameters)
     rng = np.random.default_rng(0)
@@ -58,12 +71,14 @@ def test_replay_gives_the_rules_numbers_bit_for_bit(name, hyperparameters, dtype
             state = {**state, **new_state}
             arrays = {k: v for k, v in ours.items() if isinstance(v, np.ndarray)}
             recording = record(rule, ours, arrays, arguments, ours_p.dtype)  # never refused here
+            gradient = g.copy()
             for a, b in ((0, 77), (77, n)):  # two slices of unequal length, one recording
                 recording.replay(ours_p[a:b], g[a:b], {k: v[a:b] for k, v in arrays.items()})
         ours.update(recording.plain)
-        assert np.array_equal(ours_p, p, equal_nan=True), step
+        assert _same_bits(g, gradient), step  # the gradient (p.grad) is never written
+        assert _same_bits(ours_p, p), step
         for key, value in state.items():
-            assert np.array_equal(np.asarray(ours[key]), np.asarray(value), equal_nan=True), (step, key)
+            assert _same_bits(ours[key], value), (step, key)
 
 
 @pytest.mark.parametrize(("name", "hyperparameters"), VARIANTS, ids=lambda v: str(v))
@@ -80,6 +95,40 @@ def test_the_sliced_step_replays_and_never_evaluates_the_rule_per_slice(monkeypa
     assert optimizer._flat_groups[0].plan is not None  # stepped in slices
     # (the rule on torch tensors: torch and NumPy may round a few operations differently)
     assert _largest_difference(params, _readable(name, hyperparameters, 5)) <= 1e-12
+
+
+@pytest.mark.parametrize(("name", "hyperparameters"), [*VARIANTS, *EXTRA], ids=lambda v: str(v))
+def test_the_sliced_group_on_threads_gives_the_numbers_of_the_rule_evaluated_per_slice(monkeypatch, name,
+                                                                                        hyperparameters):
+    # float32, a group of large and small parameters (gathered runs, slices on the pool's threads)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    shapes = [(3 * base.SLICE + 5,), (17,), (40,), (base.SLICE,)]
+    runs = []
+    for recorded in (True, False):
+        if not recorded:
+            monkeypatch.setattr(base, "_recorded", lambda *args: None)
+        generator = torch.Generator().manual_seed(5)
+        params = [torch.randn(shape, generator=generator).requires_grad_() for shape in shapes]
+        optimizer = _new(name, params, hyperparameters)
+        for _ in range(3):
+            for p in params:
+                p.grad = torch.randn(p.shape, generator=generator)
+            optimizer.step()
+        assert optimizer._flat_groups[0].plan is not None
+        runs.append([p.detach().numpy().copy() for p in params])
+    assert all(_same_bits(a, b) for a, b in zip(*runs))
+
+
+def test_the_direct_evaluation_copies_an_old_array_given_back_as_a_new_value():
+    # The rule keeps the old parameter in its state (replayed: "a <- copy of p" first).
+    keeper = _toy(lambda p, g, state: (p - 0.5 * g, {"t": state["t"] + 1, "a": p}))
+    for recorded in (True, False):
+        p, g, a = np.arange(4.0), np.ones(4), np.zeros(4)
+        if recorded:
+            base._step_in_slices(keeper, p, g, {"a": a}, {"t": 0, "a": a}, {}, {})
+        else:
+            base._step_slice(keeper, p, g, {"a": a}, {"t": 0, "a": a}, {}, {})
+        assert np.array_equal(a, np.arange(4.0)) and np.array_equal(p, np.arange(4.0) - 0.5), recorded
 
 
 def test_sgd_momentum_without_dampening_skips_the_multiplication_by_one():

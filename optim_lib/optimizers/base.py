@@ -257,6 +257,13 @@ def _step_slice(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state
     state (the step count: every slice computes the same) is put in ``plain``."""
     old = {**old_state, **arrays}
     new_p, new_state = rule.update(p, g, old, **arguments)
+    # A new value that is an old array itself (a rule keeping the old parameter in its state)
+    # is copied before anything is written over: written in place, it would change under us.
+    inputs = (p, *arrays.values())
+    if any(new_p is x for x in inputs[1:]):
+        new_p = new_p.copy()
+    new_state = {k: v.copy() if any(v is x for x in inputs if x is not old.get(k)) else v
+                 for k, v in new_state.items()}
     p[...] = new_p
     _write_state([plain], arrays, new_state, old)
 
@@ -268,7 +275,9 @@ def _recorded(rule: Rule, old_state: State, arrays: Mapping[str, Any], arguments
     the rule (:func:`_step_slice`)."""
     try:
         return record(rule, old_state, arrays, arguments, dtype)
-    except NotRecordable:
+    except (NotRecordable, AttributeError, TypeError):
+        # (a stand-in lacks what the rule asked for, such as a reduction: evaluated directly,
+        # the rule gives its numbers, or raises its own error there)
         return None
 
 

@@ -20,10 +20,15 @@ other intermediates into a few scratch buffers, reused as soon as their value is
 The numbers are the same, bit for bit, as the rule's own evaluation on the slice: the same
 NumPy functions on the same operands in the same order (a result written into an existing
 array instead of a new one is rounded the same way), except that a multiplication or
-division by the Python number 1 is skipped, which returns its operand exactly. Anything a
-recording cannot stand in for (a comparison of arrays, a reduction, a state entry of another
+division by the Python number 1 is skipped, which returns its operand exactly (in the default
+floating-point mode: with ``torch.set_flush_denormal(True)`` a product by 1 would flush a
+subnormal number to 0, which the skip leaves as it is, until the next operation flushes it).
+Anything a recording cannot stand in for (a comparison of arrays, a state entry of another
 dtype, an operand that is not a Python number or a recorded array) raises
-:class:`NotRecordable`, and the step loop evaluates the rule as before.
+:class:`NotRecordable`; what a stand-in lacks altogether (a reduction, a shape) raises
+``AttributeError`` or ``TypeError``; in both cases the step loop evaluates the rule as before.
+A step that fails in the middle (NumPy set to raise on an invalid value) may leave the state
+arrays it had already written, where the direct evaluation fails before writing anything.
 """
 
 from __future__ import annotations
