@@ -325,7 +325,7 @@ class _FlatGroup:
     """
 
     __slots__ = ("params", "layouts", "entries", "tensors", "plain", "views", "bounds", "arrays", "p", "g", "plan",
-                 "state_tensors", "flat_params", "buffers", "scratch")
+                 "state_tensors", "flat_params", "buffers", "scratch", "_scatter")
 
     def __init__(self, params: list[torch.Tensor], state: Mapping[torch.Tensor, State],
                  flat_state: State) -> None:
@@ -437,9 +437,8 @@ class _FlatGroup:
         # another model's group compiles a graph of its own rather than replacing this one.
         step = compiled_step(rule, (tuple(self.state_tensors), flags, sizes), _fused_group_step)
         new_plain = step(ps, gs, tensors, plain, arguments)
-        for lo, hi, start, p, _ in runs:
-            for view, (a, b) in zip(self.flat_params[lo:hi], self.bounds[lo:hi]):
-                view.copy_(p[a - start:b - start])
+        if runs:  # the gathered parameters back in place: one call for all (torch's multi-tensor copy)
+            torch._foreach_copy_(*self._scatter)
         for entry in self.entries:
             entry.update(new_plain)
         return True
@@ -466,6 +465,9 @@ class _FlatGroup:
             ps.append(p)
             gs.append((None, g))
             runs.append((lo, hi, start, p, g))
+        # where each gathered parameter's new values are, made once: (parameters, pieces of buffers)
+        self._scatter = ([view for lo, hi, _, _, _ in runs for view in self.flat_params[lo:hi]],
+                         [p[a - start:b - start] for lo, hi, start, p, _ in runs for a, b in self.bounds[lo:hi]])
         return ps, gs, tensors, runs, tuple(p.numel() for p in ps)
 
     def _step_in_slices(self, rule: Rule, grads: list[Any], arguments: Mapping[str, Any]) -> None:
