@@ -43,6 +43,8 @@ import optim_lib
 from optim_lib.rules import RULES
 from optim_lib.scale import interleaved_medians, make_parameters, numel, resnet18_shapes, stream_kernels
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # oracles.py (Muon in float32)
+
 # (label, optim_lib class, hyperparameters, arrays moved per parameter per step (read + written),
 #  reference implementations: label -> factory(params)). The arrays are the fewest a step can
 #  touch: each parameter, gradient and state array read once and each new value written once.
@@ -80,18 +82,14 @@ def _schedule_free(settings: dict) -> dict[str, Callable]:
 
 
 def _muon_in_float32(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
-    """torch's Muon with its Newton-Schulz iteration in the gradient's own dtype: its
-    ``grad.bfloat16()`` made a copy, for the step alone (as tests/oracles.py does)."""
+    """torch's Muon with its Newton-Schulz iteration in the gradient's own dtype, for the step
+    alone: the tests' float oracle (tests/oracles.py), here in float32."""
     from unittest import mock
 
     import torch.optim._muon as torch_muon
+    from oracles import newton_schulz_without_bfloat16
 
-    original = torch_muon._zeropower_via_newtonschulz
-
-    def iterate(grad, *args, **kwargs):
-        with mock.patch.object(torch.Tensor, "bfloat16", lambda self: self.clone()):
-            return original(grad, *args, **kwargs)
-
+    iterate = newton_schulz_without_bfloat16(torch_muon._zeropower_via_newtonschulz)
     step = optimizer.step
 
     def step_in_float32(closure=None):

@@ -48,7 +48,7 @@ class NotRecordable(Exception):
     """The rule did something a recording cannot stand in for; evaluate it directly."""
 
 
-_NUMBER = (float, int)
+_NUMBER = (float, int, bool)
 
 
 class Symbol:
@@ -181,7 +181,7 @@ class _Tape:
                 if operand.tape is not self:
                     raise NotRecordable("an array of another recording")
                 encoded.append(operand.index)
-            elif type(operand) in _NUMBER or type(operand) is bool:
+            elif type(operand) in _NUMBER:
                 encoded.append((operand,))
             else:  # a NumPy scalar or array would change the result's dtype or shape
                 raise NotRecordable(f"an operand of type {type(operand).__name__}")
