@@ -55,6 +55,20 @@ def small_slices(monkeypatch):
     monkeypatch.setattr(base, "SLICE", 7)
 
 
+@pytest.fixture
+def numpy_replay(monkeypatch):
+    """The step loop replays the NumPy recording (bit for bit the rule's), not the one
+    rewritten into torch's operations: as for float16, where it runs on the slice threads."""
+    real = base.record
+
+    def exact(*args):
+        recording = real(*args)
+        recording.fast = None
+        return recording
+
+    monkeypatch.setattr(base, "record", exact)
+
+
 def _parameters(dtype=torch.float64, shapes=SHAPES):
     generator = torch.Generator().manual_seed(0)
     return [torch.randn(shape, generator=generator, dtype=dtype).requires_grad_() for shape in shapes]
@@ -260,7 +274,7 @@ def test_fused_with_foreach_is_refused_as_in_torch():
 # --- the slice threads: the same numbers, bit for bit, on one thread or several ---
 
 @pytest.mark.parametrize(("name", "hyperparameters"), VARIANTS, ids=lambda v: str(v))
-def test_threaded_slices_give_the_numbers_of_one_thread_bit_for_bit(small_slices, monkeypatch, name,
+def test_threaded_slices_give_the_numbers_of_one_thread_bit_for_bit(small_slices, numpy_replay, monkeypatch, name,
                                                                       hyperparameters):
     shapes = [(9, 7), (3,), (11,), (2, 3, 4), (2,), (4,), (30,)]  # many slices of 7, runs, singles
     results = {}
@@ -286,6 +300,25 @@ def test_threaded_slices_give_the_numbers_of_one_thread_bit_for_bit(small_slices
             assert a.keys() == b.keys()
             for key in a:
                 assert torch.equal(a[key], b[key]) if isinstance(a[key], torch.Tensor) else a[key] == b[key]
+
+
+@pytest.mark.parametrize(("name", "hyperparameters"), [v for v in VARIANTS if v[0] != "Lion"], ids=lambda v: str(v))
+def test_the_fused_recording_steps_its_slices_on_the_calling_thread(small_slices, monkeypatch, name,
+                                                                    hyperparameters):
+    # torch's operations use torch's threads: Python threads calling them would run more
+    # threads than torch.get_num_threads() (the slice pool is only for NumPy's operations:
+    # Lion's recording, which is not rewritten, and the rule evaluated per slice)
+    monkeypatch.setattr(base, "_threads", lambda: 2)
+
+    def refuse(*args):
+        raise AssertionError("the slice pool ran a step of torch's operations")
+
+    monkeypatch.setattr(base._SlicePool, "run", refuse)
+    params = _parameters()
+    optimizer = _new(name, params, hyperparameters)
+    _run(optimizer, params, 3)
+    assert optimizer._flat_groups[0].plan is not None
+    assert _largest_difference(params, _readable(name, hyperparameters, 3)) <= 1e-12
 
 
 def test_the_slice_pool_runs_tasks_on_several_threads_and_hands_back_an_error():
@@ -315,7 +348,7 @@ def test_the_slice_pool_runs_tasks_on_several_threads_and_hands_back_an_error():
     assert sorted(seen[-6:]) == list(range(6))
 
 
-def test_a_forked_child_steps_in_slices_with_a_pool_of_its_own(monkeypatch):
+def test_a_forked_child_steps_in_slices_with_a_pool_of_its_own(numpy_replay, monkeypatch):
     import os
 
     if not hasattr(os, "fork"):

@@ -11,8 +11,9 @@ classes without editing its arguments.
 
 The rules are elementwise, so the step loop may run a rule on a whole param group at once:
 the parameters laid end to end in one array give the same numbers, bit for bit, as each
-parameter alone, and for a network of small layers the step is faster (see
-:class:`_FlatGroup`); every other case steps one parameter at a time.
+parameter alone (on the same path: see the large ones below), and for a network of small
+layers the step is faster (see :class:`_FlatGroup`); every other case steps one parameter
+at a time.
 
 Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_paths.py):
 
@@ -23,17 +24,24 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   leave the cache (on ResNet-18's shapes this brought Adam's step from 2-4 times slower
   than torch.optim's for-loop and foreach steps to about their speed:
   benchmarks/bench_scale.py measures every optimizer). The rule is recorded once per
-  step and the recording replayed on every slice (:mod:`.replay`): the same NumPy
-  operations, their results written straight into the parameter's and the state's memory
-  and a few scratch buffers kept between steps: no new arrays, and no copies but where the
-  rule gives an old array back as a new value (SGD's first velocity is the gradient); the
-  numbers are the same, bit for bit (tests/test_replay.py). The slices are independent, and
-  NumPy releases the GIL inside its loops, so they run on as many threads as torch's
-  intra-op setting, ``torch.get_num_threads()`` (:class:`_SlicePool`: daemon threads made
-  at the first step that needs them, beside the calling thread); each number is computed
-  from its own inputs whichever thread takes its slice, so the results are the same, bit
-  for bit, as on one thread. Adafactor and Muon look at whole matrices (their rules are not
-  elementwise) and always step whole tensors;
+  step (:mod:`.replay`), the recording rewritten into torch's fused operations
+  (:mod:`.fusion`: Adam's fourteen NumPy operations become eight, ``addcmul`` and
+  ``addcdiv`` among them, as torch.optim's for-loop does it) and replayed on every slice,
+  the results written straight into the parameter's and the state's memory and a few
+  scratch buffers kept between steps: no new arrays, and no copies but where the rule
+  gives an old array back as a new value (SGD's first velocity is the gradient). The
+  numbers are the rule's up to rounding (float64 to 1e-12; tests/test_replay.py), the same
+  on any slicing. torch's operations use torch's intra-op threads
+  (``torch.get_num_threads()``), so the slices run one after another on the calling thread.
+  Where a step cannot be rewritten (another dtype than float32 and float64; Lion, whose
+  ``sign`` torch makes 0 for NaN) the NumPy recording is replayed, the same numbers as the
+  rule bit for bit; where it cannot be
+  recorded at all, each slice evaluates the rule. Both run on as many threads as torch's
+  intra-op setting (:class:`_SlicePool`: daemon threads made at the first step that needs
+  them, beside the calling thread; NumPy releases the GIL inside its loops); each number is
+  computed from its own inputs whichever thread takes its slice, so the results are the
+  same, bit for bit, as on one thread. Adafactor and Muon look at whole matrices (their
+  rules are not elementwise) and always step whole tensors;
 - ``fused=True``: the same rule compiled by ``torch.compile`` (:func:`compiled_step`), for
   the elementwise rules. SGD, Adagrad, Adam and AdamW take it as a keyword, as torch's
   classes do; the other elementwise classes, whose torch signatures have no ``fused``,
@@ -231,12 +239,13 @@ def _threads() -> int:
     return torch.get_num_threads()
 
 
-def _run_tasks(tasks: Sequence[Any], work: Callable[[Any, int], None]) -> None:
+def _run_tasks(tasks: Sequence[Any], work: Callable[[Any, int], None], here: bool = False) -> None:
     """``work(task, thread_index)`` for every task: on the slice threads (:class:`_SlicePool`)
-    when there are several tasks and torch may use several threads, else here, in order."""
+    when there are several tasks and torch may use several threads, else, or with ``here``
+    (the work is torch's operations, which use torch's threads), here, in order."""
     global _POOL
     threads = _threads()
-    if len(tasks) > 1 and threads > 1:
+    if len(tasks) > 1 and threads > 1 and not here:
         if _POOL is None or len(_POOL.inboxes) < threads - 1:
             _POOL = _SlicePool(threads - 1)
         if _POOL.run(tasks, work, threads):
@@ -270,15 +279,24 @@ def _step_slice(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state
 
 def _recorded(rule: Rule, old_state: State, arrays: Mapping[str, Any], arguments: Mapping[str, Any],
               dtype: Any) -> Recording | None:
-    """This step of ``rule`` recorded for replay on each slice (:mod:`.replay`: the same
-    numbers without temporaries), or ``None`` where it cannot be: then each slice evaluates
-    the rule (:func:`_step_slice`)."""
+    """This step of ``rule`` recorded for replay on each slice (:mod:`.replay`), in torch's
+    fused operations where it has them (:attr:`~.replay.Recording.fast`: float32 and
+    float64), or ``None`` where it cannot be recorded: then each slice evaluates the rule
+    (:func:`_step_slice`)."""
     try:
-        return record(rule, old_state, arrays, arguments, dtype)
+        recording = record(rule, old_state, arrays, arguments, dtype)
     except (NotRecordable, AttributeError, TypeError):
         # (a stand-in lacks what the rule asked for, such as a reduction: evaluated directly,
         # the rule gives its numbers, or raises its own error there)
         return None
+    return recording.fast or recording
+
+
+def _on_torch(recording: Recording | None) -> bool:
+    """Whether a recording's slices run here, one after another: torch's operations use
+    torch's own threads (``torch.get_num_threads()``), and more Python threads calling them
+    would run more threads than that."""
+    return recording is not None and recording.on_torch
 
 
 def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state: State,
@@ -298,7 +316,7 @@ def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_s
         else:
             _step_slice(rule, p[a:b], g[a:b], sliced, old_state, arguments, plain)
 
-    _run_tasks(_slices(p.shape[0]), work)
+    _run_tasks(_slices(p.shape[0]), work, here=_on_torch(recording))
     if recording is not None:
         plain.update(recording.plain)
 
@@ -312,7 +330,9 @@ class _FlatGroup:
     of one per parameter made a step 1.1 (SGD with momentum) to 1.7 (Adadelta) times faster
     on the digits network's four parameters (64 × 64 weights down to 10 biases), and 1.6 to
     2.7 times on a network of seven 16-wide layers (medians of interleaved runs on a busy
-    2-core machine). The rule is elementwise, so the numbers are the same, bit for bit.
+    2-core machine). The rule is elementwise, so the numbers are the same, bit for bit (a
+    group of more than :data:`SLICE` numbers is stepped in slices, replaying the fused
+    recording: the rule's numbers up to rounding, as for a large parameter alone).
 
     The group's state is created flat, one buffer per entry (``m``, ``v``, ...), and each
     parameter's state holds views of its piece, so ``state_dict``, schedulers and readers
@@ -510,7 +530,7 @@ class _FlatGroup:
             for view, (a, b) in zip(self.views[lo:hi], self.bounds[lo:hi]):
                 view[...] = p[a - start:b - start]
 
-        _run_tasks(tasks, work)
+        _run_tasks(tasks, work, here=_on_torch(recording))
         if recording is not None:
             plain.update(recording.plain)
         for entry in self.entries:

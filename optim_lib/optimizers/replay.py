@@ -29,6 +29,11 @@ dtype, an operand that is not a Python number or a recorded array) raises
 ``AttributeError`` or ``TypeError``; in both cases the step loop evaluates the rule as before.
 A step that fails in the middle (NumPy set to raise on an invalid value) may leave the state
 arrays it had already written, where the direct evaluation fails before writing anything.
+
+The step loop replays not this recording but :attr:`Recording.fast`: the same operations
+rewritten into torch's fused ones (:mod:`.fusion`), fewer passes over each slice, the
+rule's numbers up to rounding; this one, bit for bit, is replayed where that rewrite is not
+made (other dtypes than float32 and float64, Lion's ``sign``).
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..rules.base import Rule, State
+from .fusion import fuse
 
 __all__ = ["NotRecordable", "Recording", "Symbol", "record"]
 
@@ -204,7 +211,15 @@ class Recording:
     Attributes:
         plain: the rule's new plain state (the step count ``t``, ...): the same for every
             slice, since it never depends on the arrays.
+        fast: the same step rewritten into torch's fused operations (:mod:`.fusion`), a
+            recording of its own (``None`` for other dtypes than float32 and float64, and
+            for a rule with an operation that has no torch equivalent, such as Lion's
+            ``sign``): the step loop replays this one, from one thread, with torch's threads.
+        on_torch: whether the operations take torch tensors (``fast``'s do).
     """
+
+    fast: Recording | None = None
+    on_torch = False
 
     def __init__(self, program: list[tuple[Callable[..., Any], tuple[Any, ...], int]],
                  copies: list[tuple[int, int]], names: list[str], scratch: int,
@@ -223,7 +238,9 @@ class Recording:
         names = [*self.names, *(f"s{i}" for i in range(self.scratch))]
 
         def operand(o: Any) -> str:
-            return names[o] if type(o) is int else repr(o[0])
+            if type(o) is int:
+                return names[o]
+            return repr(o[0].item() if isinstance(o[0], torch.Tensor) else o[0])
 
         text = [f"{names[out]} <- {function.__name__.lstrip('_')}({', '.join(map(operand, operands))})"
                 for function, operands, out in self.program]
@@ -233,14 +250,20 @@ class Recording:
         """The recorded step on one slice: ``p``, its gradient ``g`` and its state ``arrays``
         (1-D, all of one length and of the recorded dtype), the new values written into
         ``p`` and ``arrays`` in place. The intermediates go to the calling thread's scratch
-        buffers (:func:`_scratch`), kept from step to step."""
+        buffers (:func:`_scratch`), kept from step to step. The arrays are NumPy's; a
+        recording :attr:`on_torch` runs on torch tensors of the same memory."""
         n = p.shape[0]
         memory = [p, g, *(arrays[name] for name in self.names[2:])]
         memory += [b[:n] for b in _scratch(self.dtype, self.scratch, n)]
+        if self.on_torch:
+            memory = [torch.from_numpy(m) for m in memory]
         for function, operands, out in self.program:
             function(*[memory[o] if type(o) is int else o[0] for o in operands], out=memory[out])
         for target, source in self.copies:
-            np.copyto(memory[target], memory[source])
+            if self.on_torch:
+                memory[target].copy_(memory[source])
+            else:
+                np.copyto(memory[target], memory[source])
 
 
 _THREAD = threading.local()
@@ -289,7 +312,19 @@ def record(rule: Rule, state: State, arrays: Mapping[str, Any], arguments: Mappi
             raise NotRecordable(f"the rule's new {key!r} is an array, but the state holds no array {key!r}")
         else:
             plain[key] = value
-    return _plan(tape, finals, plain)
+    recording = _plan(tape, finals, plain)
+    try:
+        rewritten = fuse(tape.ops, len(tape.inputs), finals)
+    except (OverflowError, RuntimeError):  # a number torch cannot hold (an int beyond float64)
+        rewritten = None
+    if rewritten is not None and tape.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        fused = _Tape(tape.dtype)
+        fused.inputs = list(tape.inputs)
+        fused.ops, fused_finals = rewritten
+        fused.size = len(fused.inputs) + len(fused.ops)
+        recording.fast = _plan(fused, fused_finals, plain)
+        recording.fast.on_torch = True
+    return recording
 
 
 _NOT_IN_PLACE = {np.sign}

@@ -1,0 +1,192 @@
+"""A recorded step (:mod:`.replay`) rewritten into torch's fused elementwise operations.
+
+Replayed with NumPy, a recording does one pass over a slice per operation of the rule:
+Adam's is fourteen (``0.9 * m``, ``0.1 * g``, their sum, ...). torch.optim's for-loop Adam
+does seven, because torch has operations that do two or three things in one pass:
+``torch.add(x, y, alpha=c)`` is :math:`x + c\\,y`, ``torch.addcmul(x, y, z, value=c)`` is
+:math:`x + c\\,y z` and ``torch.addcdiv(x, y, z, value=c)`` is :math:`x + c\\,y / z`. This
+module rewrites the recording into them, so the rule is still the only place the algorithm
+is written: the rewrite is mechanical, on the recorded operations.
+
+- A multiplication or division of an array by a number that only one operation reads is
+  folded into that operation's factor: ``lr * (m / (1 - beta1**t))`` divided by the
+  denominator becomes ``addcdiv(p, m, denominator, value=-lr / (1 - beta1**t))``.
+- A sum or difference with such a scaled array is ``add(x, y, alpha=±c)``; with a product
+  or quotient of two arrays, ``addcmul`` or ``addcdiv``.
+- Every other operation is torch's own (``add``, ``mul``, ``sqrt``, ``maximum``, ...). A
+  recording with an operation whose torch version differs from NumPy's beyond rounding and
+  the sign of a zero (``sign``, which torch makes 0 for NaN: Lion) or that has none here
+  (``power``) is not rewritten: the step loop replays it with NumPy, on its slice threads.
+
+The numbers are the rule's up to rounding, not bit for bit: a folded factor is one
+rounding where the rule had two, the fused operations round once where the rule rounded
+each step (torch computes :math:`x + c\\,y` with a fused multiply-add), and torch's float32
+square root is not always correctly rounded (NumPy's is); torch's ``maximum`` of 0 and -0
+may be either, and of two NaN either NaN (NumPy's is the first). Infinities and NaN go where the
+rule sends them, but for one case: where the rule's product of two numbers overflows to
+infinity, a fused operation, which rounds its product only with the sum, may not (centered
+RMSprop in float32 with a gradient of 1e30: the rule's :math:`s - \\bar g^2` is
+:math:`\\infty - \\infty`, NaN; ``addcmul`` keeps it infinite, and the step is 0). The
+numbers do not depend on the slicing: each comes from its own inputs through the same
+operations (bit for bit, but for ``maximum``'s zeros and NaN, which torch's vector and
+scalar loops treat differently). tests/test_replay.py checks all this against the rule (float64 to 1e-12,
+float32 to 1e-5, infinities and NaN in the same places, the same numbers on any slicing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["fuse"]
+
+
+def add(x: Any, y: Any, *, out: torch.Tensor) -> None:
+    torch.add(x, y, out=out)
+
+
+def subtract(x: Any, y: Any, *, out: torch.Tensor) -> None:
+    torch.sub(x, y, out=out)
+
+
+def multiply(x: Any, y: Any, *, out: torch.Tensor) -> None:
+    torch.mul(x, y, out=out)
+
+
+def divide(x: Any, y: Any, *, out: torch.Tensor) -> None:
+    torch.div(x, y, out=out)
+
+
+def negative(x: torch.Tensor, *, out: torch.Tensor) -> None:
+    torch.neg(x, out=out)
+
+
+def absolute(x: torch.Tensor, *, out: torch.Tensor) -> None:
+    torch.abs(x, out=out)
+
+
+def sqrt(x: torch.Tensor, *, out: torch.Tensor) -> None:
+    torch.sqrt(x, out=out)
+
+
+def axpy(x: torch.Tensor, y: torch.Tensor, c: float, *, out: torch.Tensor) -> None:
+    """:math:`x + c\\,y`."""
+    torch.add(x, y, alpha=c, out=out)
+
+
+def addcmul(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, c: float, *, out: torch.Tensor) -> None:
+    """:math:`x + c\\,y z`."""
+    torch.addcmul(x, y, z, value=c, out=out)
+
+
+def addcdiv(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, c: float, *, out: torch.Tensor) -> None:
+    """:math:`x + c\\,y / z`."""
+    torch.addcdiv(x, y, z, value=c, out=out)
+
+
+def maximum(x: torch.Tensor, y: Any, *, out: torch.Tensor) -> None:
+    torch.maximum(x, y, out=out)
+
+
+_TORCH = {np.add: add, np.subtract: subtract, np.multiply: multiply, np.true_divide: divide,
+          np.negative: negative, np.absolute: absolute, np.sqrt: sqrt, np.maximum: maximum}
+_COMMUTES = {np.add, np.multiply, np.maximum}
+
+
+Op = tuple[Any, tuple[Any, ...]]
+
+
+def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int]) -> tuple[list[Op], dict[int, int]] | None:
+    """The recorded operations ``ops`` (``(function, operands)``; an operand is a symbol's
+    index, symbols ``0 .. inputs-1`` being the inputs, or a constant in a 1-tuple) rewritten
+    into torch's operations (see the module), and ``finals`` (input -> the symbol of its new
+    value) renumbered for them; ``None`` if an operation has no torch equivalent. The
+    functions take torch tensors and write into ``out``."""
+    if any(function not in _TORCH for function, _ in ops):
+        return None
+    reads: dict[int, int] = {}
+    for _, operands in ops:
+        for o in operands:
+            if type(o) is int:
+                reads[o] = reads.get(o, 0) + 1
+    kept = set(finals.values())  # new values are read at the end, whatever reads them before
+
+    def single(s: Any) -> Op | None:
+        """The operation computing ``s`` if it is an intermediate read only once."""
+        if type(s) is not int or s < inputs or s in kept or reads.get(s) != 1:
+            return None
+        return ops[s - inputs]
+
+    def scaled(s: int) -> tuple[int, float]:
+        """``(y, c)`` with ``s = c * y``, through single-use products and quotients by numbers."""
+        op = single(s)
+        if op is not None and len(op[1]) == 2:
+            function, (a, b) = op
+            if function is np.multiply and type(a) is tuple and type(b) is int and _number(a[0]):
+                y, c = scaled(b)
+                if math.isfinite(a[0] * c):
+                    return y, a[0] * c
+            if function in (np.multiply, np.true_divide) and type(a) is int and type(b) is tuple and _number(b[0]):
+                y, c = scaled(a)
+                if function is np.multiply and math.isfinite(c * b[0]):
+                    return y, c * b[0]
+                if function is np.true_divide and b[0] != 0 and math.isfinite(c / b[0]):
+                    return y, c / b[0]
+        return s, 1.0
+
+    rewritten: list[tuple[Any, tuple[Any, ...], int]] = []
+    for i, (function, operands) in enumerate(ops):
+        symbol = inputs + i
+        if function in (np.add, np.subtract) and all(type(o) is int for o in operands):
+            rewritten.append((*_sum(function, *operands, single, scaled), symbol))
+            continue
+        if len(operands) == 2 and type(operands[0]) is tuple and function in _COMMUTES:
+            operands = (operands[1], operands[0])  # the number second
+        if len(operands) == 2 and (type(operands[0]) is tuple or function is np.maximum):
+            # c - x, c / x, maximum(x, c): the number as a 0-d tensor, rounded to x's dtype
+            # as NumPy does (torch's maximum takes no number)
+            operands = tuple((torch.tensor(o[0], dtype=torch.float64),) if type(o) is tuple else o for o in operands)
+        rewritten.append((_TORCH[function], operands, symbol))
+    # Only what the new values need, renumbered (the absorbed intermediates are gone).
+    needed = set(finals.values())
+    for function, operands, symbol in reversed(rewritten):
+        if symbol in needed:
+            needed.update(o for o in operands if type(o) is int)
+    number = {i: i for i in range(inputs)}
+    out: list[Op] = []
+    for function, operands, symbol in rewritten:
+        if symbol in needed:
+            out.append((function, tuple(number[o] if type(o) is int else o for o in operands)))
+            number[symbol] = inputs + len(out) - 1
+    return out, {target: number[source] for target, source in finals.items()}
+
+
+def _number(x: Any) -> bool:
+    """A finite Python number that can be folded into a factor (not a bool)."""
+    return type(x) in (float, int) and math.isfinite(x)
+
+
+def _sum(function: Any, a: int, b: int, single: Callable[[Any], Op | None],
+         scaled: Callable[[int], tuple[int, float]]) -> tuple[Any, tuple[Any, ...]]:
+    """``a + b`` or ``a - b`` as torch's fused operation where one term is a (scaled) product
+    or quotient of arrays or a scaled array: ``(function, operands)``."""
+    sign = 1.0 if function is np.add else -1.0
+    candidates = [(a, b)] if function is np.subtract else [(a, b), (b, a)]
+    for x, term in candidates:  # a product or quotient of two arrays, times a number
+        y, c = scaled(term)
+        op = single(y)
+        if op is not None and op[0] in (np.multiply, np.true_divide) and all(type(o) is int for o in op[1]):
+            u, cu = scaled(op[1][0])
+            fused = addcmul if op[0] is np.multiply else addcdiv
+            v, cv = scaled(op[1][1]) if op[0] is np.multiply else (op[1][1], 1.0)
+            if math.isfinite(sign * c * cu * cv):
+                return fused, (x, u, v, (sign * c * cu * cv,))
+    for x, term in candidates:  # a scaled array
+        y, c = scaled(term)
+        if y != term:
+            return axpy, (x, y, (sign * c,))
+    return (add if function is np.add else subtract), (a, b)
