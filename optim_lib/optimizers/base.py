@@ -34,7 +34,8 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   on any slicing. torch's operations use torch's intra-op threads
   (``torch.get_num_threads()``), so the slices run one after another on the calling thread.
   Where a step cannot be rewritten (another dtype than float32 and float64; Lion, whose
-  ``sign`` torch makes 0 for NaN) the NumPy recording is replayed, the same numbers as the
+  ``sign`` torch makes 0 for NaN), and in a child made by ``fork``, where torch's threads
+  do not survive (:data:`_FORKED`), the NumPy recording is replayed, the same numbers as the
   rule bit for bit; where it cannot be
   recorded at all, each slice evaluates the rule. Both run on as many threads as torch's
   intra-op setting (:class:`_SlicePool`: daemon threads made at the first step that needs
@@ -153,7 +154,10 @@ parameter shapes (11.7 M floats) Adam's step on whole arrays took 78 ms, most of
 page faults and cache misses of its 47 MB temporaries; the same rule run on 128 K-element
 slices took 32 ms, torch.optim's foreach step 36 ms (benchmarks/bench_scale.py measures
 every optimizer). An elementwise rule gives the same numbers on any slicing, so the slice
-size changes the speed, never the result."""
+size changes the speed of a large parameter's step, never its result. It also decides
+which parameters are large: one of at most ``SLICE`` numbers (or a small group) is
+stepped by the rule itself, with NumPy, a larger one by its recording rewritten into
+torch's operations (:mod:`.fusion`), whose numbers are the rule's to rounding."""
 
 
 class _SlicePool:
@@ -223,11 +227,18 @@ class _SlicePool:
 
 
 _POOL: _SlicePool | None = None
+_FORKED = False
+"""Whether this process is a child made by ``fork``. torch's own threads do not survive a
+fork: in a child forked after its parent ran a parallel torch operation, the same operation
+never returns (measured here with torch.optim's own for-loop ``Adam.step()``, as with the
+fused replay). A forked child therefore replays the NumPy recording on slice threads of
+its own: it keeps working, with the rule's numbers bit for bit instead of to rounding."""
 
 
 def _forget_pool() -> None:
-    global _POOL
+    global _POOL, _FORKED
     _POOL = None  # a forked child has none of the parent's threads
+    _FORKED = True
 
 
 if hasattr(os, "register_at_fork"):
@@ -281,15 +292,15 @@ def _recorded(rule: Rule, old_state: State, arrays: Mapping[str, Any], arguments
               dtype: Any) -> Recording | None:
     """This step of ``rule`` recorded for replay on each slice (:mod:`.replay`), in torch's
     fused operations where it has them (:attr:`~.replay.Recording.fast`: float32 and
-    float64), or ``None`` where it cannot be recorded: then each slice evaluates the rule
-    (:func:`_step_slice`)."""
+    float64; not in a forked child, see :data:`_FORKED`), or ``None`` where it cannot be
+    recorded: then each slice evaluates the rule (:func:`_step_slice`)."""
     try:
         recording = record(rule, old_state, arrays, arguments, dtype)
     except (NotRecordable, AttributeError, TypeError):
         # (a stand-in lacks what the rule asked for, such as a reduction: evaluated directly,
         # the rule gives its numbers, or raises its own error there)
         return None
-    return recording.fast or recording
+    return recording if _FORKED or recording.fast is None else recording.fast
 
 
 def _on_torch(recording: Recording | None) -> bool:

@@ -1,36 +1,42 @@
-"""A recorded step (:mod:`.replay`) rewritten into torch's fused elementwise operations.
+r"""A recorded step (:mod:`.replay`) rewritten into torch's fused elementwise operations.
 
 Replayed with NumPy, a recording does one pass over a slice per operation of the rule:
 Adam's is fourteen (``0.9 * m``, ``0.1 * g``, their sum, ...). torch.optim's for-loop Adam
 does seven, because torch has operations that do two or three things in one pass:
-``torch.add(x, y, alpha=c)`` is :math:`x + c\\,y`, ``torch.addcmul(x, y, z, value=c)`` is
-:math:`x + c\\,y z` and ``torch.addcdiv(x, y, z, value=c)`` is :math:`x + c\\,y / z`. This
+``torch.add(x, y, alpha=c)`` is :math:`x + c\,y`, ``torch.addcmul(x, y, z, value=c)`` is
+:math:`x + c\,y z` and ``torch.addcdiv(x, y, z, value=c)`` is :math:`x + c\,y / z`. This
 module rewrites the recording into them, so the rule is still the only place the algorithm
 is written: the rewrite is mechanical, on the recorded operations.
 
-- A multiplication or division of an array by a number that only one operation reads is
-  folded into that operation's factor: ``lr * (m / (1 - beta1**t))`` divided by the
-  denominator becomes ``addcdiv(p, m, denominator, value=-lr / (1 - beta1**t))``.
+- A multiplication or division of an array by a number, read by only one operation, is
+  folded into the factor of the sum that reads it: ``p - lr * (m / (1 - beta1**t))``
+  divided by the denominator becomes ``addcdiv(p, m, denominator, value=-lr / (1 -
+  beta1**t))``. A factor is folded only while it stays a normal number of the array's
+  dtype (not 0, not below the smallest normal number, not beyond the largest).
 - A sum or difference with such a scaled array is ``add(x, y, alpha=±c)``; with a product
   or quotient of two arrays, ``addcmul`` or ``addcdiv``.
 - Every other operation is torch's own (``add``, ``mul``, ``sqrt``, ``maximum``, ...). A
   recording with an operation whose torch version differs from NumPy's beyond rounding and
-  the sign of a zero (``sign``, which torch makes 0 for NaN: Lion) or that has none here
-  (``power``) is not rewritten: the step loop replays it with NumPy, on its slice threads.
+  the sign of a zero (``sign``, which torch makes 0 for NaN: Lion), that has none here
+  (``power``), or with a number the dtype cannot hold, is not rewritten: the step loop
+  replays it with NumPy, on its slice threads.
 
-The numbers are the rule's up to rounding, not bit for bit: a folded factor is one
-rounding where the rule had two, the fused operations round once where the rule rounded
-each step (torch computes :math:`x + c\\,y` with a fused multiply-add), and torch's float32
-square root is not always correctly rounded (NumPy's is); torch's ``maximum`` of 0 and -0
-may be either, and of two NaN either NaN (NumPy's is the first). Infinities and NaN go where the
-rule sends them, but for one case: where the rule's product of two numbers overflows to
-infinity, a fused operation, which rounds its product only with the sum, may not (centered
-RMSprop in float32 with a gradient of 1e30: the rule's :math:`s - \\bar g^2` is
-:math:`\\infty - \\infty`, NaN; ``addcmul`` keeps it infinite, and the step is 0). The
-numbers do not depend on the slicing: each comes from its own inputs through the same
-operations (bit for bit, but for ``maximum``'s zeros and NaN, which torch's vector and
-scalar loops treat differently). tests/test_replay.py checks all this against the rule (float64 to 1e-12,
-float32 to 1e-5, infinities and NaN in the same places, the same numbers on any slicing).
+The numbers are the rule's up to rounding, not bit for bit. A folded factor is one rounding
+where the rule had two; ``add`` with ``alpha`` rounds the product and the sum together (a
+fused multiply-add, on a CPU that has one, as this project's machines do), and
+``addcmul`` the product of its two arrays and the sum; torch's square root, in float32 and
+float64, is not always correctly rounded (NumPy's is); torch's ``maximum`` of 0 and -0 may
+be either, and its NaN's payload may be neither operand's. Infinities and NaN go where the
+rule sends them, except near the ends of the dtype's range: where a number the rule
+computes on the way overflows to infinity or underflows to 0, the fused operations, which
+group the factors differently and round some products only with the sum, may not, and the
+reverse (centered RMSprop in float32 with a gradient of 1e30: the rule's
+:math:`s - \bar g^2` is :math:`\infty - \infty`, NaN; ``addcmul`` keeps it infinite, and
+the step is 0). The numbers do not depend on the slicing: each comes from its own inputs
+through the same operations (bit for bit, but for ``maximum``'s zeros and NaN, which
+torch's vector and scalar loops treat differently). tests/test_replay.py checks this
+against the rule: float64 to 1e-12 and float32 to 1e-5, infinities and NaN in the same
+places (with no number near the end of the range), the same numbers on any slicing.
 """
 
 from __future__ import annotations
@@ -74,17 +80,17 @@ def sqrt(x: torch.Tensor, *, out: torch.Tensor) -> None:
 
 
 def axpy(x: torch.Tensor, y: torch.Tensor, c: float, *, out: torch.Tensor) -> None:
-    """:math:`x + c\\,y`."""
+    r""":math:`x + c\,y`."""
     torch.add(x, y, alpha=c, out=out)
 
 
 def addcmul(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, c: float, *, out: torch.Tensor) -> None:
-    """:math:`x + c\\,y z`."""
+    r""":math:`x + c\,y z`."""
     torch.addcmul(x, y, z, value=c, out=out)
 
 
 def addcdiv(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, c: float, *, out: torch.Tensor) -> None:
-    """:math:`x + c\\,y / z`."""
+    r""":math:`x + c\,y / z`."""
     torch.addcdiv(x, y, z, value=c, out=out)
 
 
@@ -100,14 +106,32 @@ _COMMUTES = {np.add, np.multiply, np.maximum}
 Op = tuple[Any, tuple[Any, ...]]
 
 
-def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int]) -> tuple[list[Op], dict[int, int]] | None:
+def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
+         dtype: np.dtype) -> tuple[list[Op], dict[int, int]] | None:
     """The recorded operations ``ops`` (``(function, operands)``; an operand is a symbol's
     index, symbols ``0 .. inputs-1`` being the inputs, or a constant in a 1-tuple) rewritten
     into torch's operations (see the module), and ``finals`` (input -> the symbol of its new
-    value) renumbered for them; ``None`` if an operation has no torch equivalent. The
-    functions take torch tensors and write into ``out``."""
+    value) renumbered for them, for arrays of ``dtype``; ``None`` if an operation has no
+    torch equivalent or a number does not fit the dtype. The functions take torch tensors
+    and write into ``out``; the numbers are Python floats (torch rounds them to the dtype)."""
     if any(function not in _TORCH for function, _ in ops):
         return None
+    info = np.finfo(dtype)
+    largest, tiny = float(info.max), float(info.tiny)  # (compared as Python floats: no casts)
+
+    def fits(x: Any) -> bool:  # a number torch can convert to the dtype (NaN and inf too)
+        try:
+            x = float(x)
+        except OverflowError:  # an int beyond float64
+            return False
+        return not math.isfinite(x) or abs(x) <= largest
+
+    def normal(c: float) -> bool:  # a factor to fold: neither 0 nor subnormal nor beyond
+        return tiny <= abs(c) <= largest
+
+    if not all(fits(o[0]) for _, operands in ops for o in operands if type(o) is tuple):
+        return None
+    ops = [(function, tuple((float(o[0]),) if type(o) is tuple else o for o in operands)) for function, operands in ops]
     reads: dict[int, int] = {}
     for _, operands in ops:
         for o in operands:
@@ -126,15 +150,15 @@ def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int]) -> tuple[lis
         op = single(s)
         if op is not None and len(op[1]) == 2:
             function, (a, b) = op
-            if function is np.multiply and type(a) is tuple and type(b) is int and _number(a[0]):
+            if function is np.multiply and type(a) is tuple and type(b) is int and normal(a[0]):
                 y, c = scaled(b)
-                if math.isfinite(a[0] * c):
+                if normal(a[0] * c):
                     return y, a[0] * c
-            if function in (np.multiply, np.true_divide) and type(a) is int and type(b) is tuple and _number(b[0]):
+            if function in (np.multiply, np.true_divide) and type(a) is int and type(b) is tuple and normal(b[0]):
                 y, c = scaled(a)
-                if function is np.multiply and math.isfinite(c * b[0]):
+                if function is np.multiply and normal(c * b[0]):
                     return y, c * b[0]
-                if function is np.true_divide and b[0] != 0 and math.isfinite(c / b[0]):
+                if function is np.true_divide and normal(c / b[0]):
                     return y, c / b[0]
         return s, 1.0
 
@@ -142,7 +166,7 @@ def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int]) -> tuple[lis
     for i, (function, operands) in enumerate(ops):
         symbol = inputs + i
         if function in (np.add, np.subtract) and all(type(o) is int for o in operands):
-            rewritten.append((*_sum(function, *operands, single, scaled), symbol))
+            rewritten.append((*_sum(function, *operands, single, scaled, normal), symbol))
             continue
         if len(operands) == 2 and type(operands[0]) is tuple and function in _COMMUTES:
             operands = (operands[1], operands[0])  # the number second
@@ -165,13 +189,8 @@ def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int]) -> tuple[lis
     return out, {target: number[source] for target, source in finals.items()}
 
 
-def _number(x: Any) -> bool:
-    """A finite Python number that can be folded into a factor (not a bool)."""
-    return type(x) in (float, int) and math.isfinite(x)
-
-
 def _sum(function: Any, a: int, b: int, single: Callable[[Any], Op | None],
-         scaled: Callable[[int], tuple[int, float]]) -> tuple[Any, tuple[Any, ...]]:
+         scaled: Callable[[int], tuple[int, float]], normal: Callable[[float], bool]) -> tuple[Any, tuple[Any, ...]]:
     """``a + b`` or ``a - b`` as torch's fused operation where one term is a (scaled) product
     or quotient of arrays or a scaled array: ``(function, operands)``."""
     sign = 1.0 if function is np.add else -1.0
@@ -183,7 +202,7 @@ def _sum(function: Any, a: int, b: int, single: Callable[[Any], Op | None],
             u, cu = scaled(op[1][0])
             fused = addcmul if op[0] is np.multiply else addcdiv
             v, cv = scaled(op[1][1]) if op[0] is np.multiply else (op[1][1], 1.0)
-            if math.isfinite(sign * c * cu * cv):
+            if normal(sign * c * cu * cv):
                 return fused, (x, u, v, (sign * c * cu * cv,))
     for x, term in candidates:  # a scaled array
         y, c = scaled(term)

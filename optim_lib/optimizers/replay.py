@@ -212,9 +212,10 @@ class Recording:
         plain: the rule's new plain state (the step count ``t``, ...): the same for every
             slice, since it never depends on the arrays.
         fast: the same step rewritten into torch's fused operations (:mod:`.fusion`), a
-            recording of its own (``None`` for other dtypes than float32 and float64, and
-            for a rule with an operation that has no torch equivalent, such as Lion's
-            ``sign``): the step loop replays this one, from one thread, with torch's threads.
+            recording of its own (``None`` for other dtypes than float32 and float64, for
+            a rule with an operation that has no torch equivalent, such as Lion's
+            ``sign``, and for a number the dtype cannot hold): the step loop replays this
+            one, from one thread, with torch's threads.
         on_torch: whether the operations take torch tensors (``fast``'s do).
     """
 
@@ -313,11 +314,9 @@ def record(rule: Rule, state: State, arrays: Mapping[str, Any], arguments: Mappi
         else:
             plain[key] = value
     recording = _plan(tape, finals, plain)
-    try:
-        rewritten = fuse(tape.ops, len(tape.inputs), finals)
-    except (OverflowError, RuntimeError):  # a number torch cannot hold (an int beyond float64)
-        rewritten = None
-    if rewritten is not None and tape.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+    float_dtype = tape.dtype in (np.dtype(np.float32), np.dtype(np.float64))
+    rewritten = fuse(tape.ops, len(tape.inputs), finals, tape.dtype) if float_dtype else None
+    if rewritten is not None:
         fused = _Tape(tape.dtype)
         fused.inputs = list(tape.inputs)
         fused.ops, fused_finals = rewritten
