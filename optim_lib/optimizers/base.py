@@ -36,8 +36,8 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   Where a step cannot be rewritten (another dtype than float32 and float64; Lion, whose
   ``sign`` torch makes 0 for NaN), and in a child made by ``fork``, where torch's threads
   do not survive (:data:`_FORKED`), the NumPy recording is replayed, the same numbers as the
-  rule bit for bit; where it cannot be
-  recorded at all, each slice evaluates the rule. Both run on as many threads as torch's
+  rule bit for bit; where it cannot be recorded at all, each slice evaluates the rule.
+  Both run on as many threads as torch's
   intra-op setting (:class:`_SlicePool`: daemon threads made at the first step that needs
   them, beside the calling thread; NumPy releases the GIL inside its loops); each number is
   computed from its own inputs whichever thread takes its slice, so the results are the
