@@ -303,6 +303,17 @@ def _recorded(rule: Rule, old_state: State, arrays: Mapping[str, Any], arguments
     return recording if _FORKED or recording.fast is None else recording.fast
 
 
+def _replay_or_step(recording: Recording | None, rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any],
+                    old_state: State, arguments: Mapping[str, Any], plain: dict[str, Any]) -> None:
+    """One slice of a step: the step's recording replayed on it, or, where there is none,
+    the rule evaluated on it (:func:`_step_slice`, which puts the new plain state in
+    ``plain``; a recording holds it in ``recording.plain``)."""
+    if recording is not None:
+        recording.replay(p, g, arrays)
+    else:
+        _step_slice(rule, p, g, arrays, old_state, arguments, plain)
+
+
 def _on_torch(recording: Recording | None) -> bool:
     """Whether a recording's slices run here, one after another: torch's operations use
     torch's own threads (``torch.get_num_threads()``), and more Python threads calling them
@@ -322,10 +333,7 @@ def _step_in_slices(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_s
     def work(bounds: tuple[int, int], thread: int) -> None:
         a, b = bounds
         sliced = {k: v[a:b] for k, v in arrays.items()}
-        if recording is not None:
-            recording.replay(p[a:b], g[a:b], sliced)
-        else:
-            _step_slice(rule, p[a:b], g[a:b], sliced, old_state, arguments, plain)
+        _replay_or_step(recording, rule, p[a:b], g[a:b], sliced, old_state, arguments, plain)
 
     _run_tasks(_slices(p.shape[0]), work, here=_on_torch(recording))
     if recording is not None:
@@ -522,10 +530,7 @@ class _FlatGroup:
                 lo, a, b = task
                 offset = self.bounds[lo][0]
                 p, g = self.views[lo][a - offset:b - offset], grads[lo].reshape(-1)[a - offset:b - offset]
-                if recording is not None:
-                    recording.replay(p, g, arrays)
-                else:
-                    _step_slice(rule, p, g, arrays, first, arguments, plain)
+                _replay_or_step(recording, rule, p, g, arrays, first, arguments, plain)
                 return
             lo, hi, start, end = task  # a run of small parameters, gathered
             buffers = (self.p, self.g) if thread == 0 else self.scratch.get(thread)
@@ -534,10 +539,7 @@ class _FlatGroup:
             p, g = buffers[0][:end - start], buffers[1][:end - start]
             np.concatenate(self.views[lo:hi], out=p)
             np.concatenate(grads[lo:hi], axis=None, out=g)
-            if recording is not None:
-                recording.replay(p, g, arrays)
-            else:
-                _step_slice(rule, p, g, arrays, first, arguments, plain)
+            _replay_or_step(recording, rule, p, g, arrays, first, arguments, plain)
             for view, (a, b) in zip(self.views[lo:hi], self.bounds[lo:hi]):
                 view[...] = p[a - start:b - start]
 
