@@ -303,12 +303,12 @@ def test_threaded_slices_give_the_numbers_of_one_thread_bit_for_bit(small_slices
                 assert torch.equal(a[key], b[key]) if isinstance(a[key], torch.Tensor) else a[key] == b[key]
 
 
-@pytest.mark.parametrize(("name", "hyperparameters"), [v for v in VARIANTS if v[0] != "Lion"], ids=lambda v: str(v))
+@pytest.mark.parametrize(("name", "hyperparameters"), VARIANTS, ids=lambda v: str(v))
 def test_the_fused_recording_steps_its_slices_on_the_calling_thread(small_slices, monkeypatch, name,
                                                                     hyperparameters):
     # torch's operations use torch's threads: Python threads calling them would run more
     # threads than torch.get_num_threads() (the slice pool is only for NumPy's operations:
-    # Lion's recording, which is not rewritten, and the rule evaluated per slice)
+    # a recording that is not rewritten, and the rule evaluated per slice)
     monkeypatch.setattr(base, "_threads", lambda: 2)
 
     def refuse(*args):

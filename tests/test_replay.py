@@ -20,7 +20,7 @@ import optim_lib
 from optim_lib.optimizers import base, replay
 from optim_lib.optimizers.base import plain_hyperparameters
 from optim_lib.optimizers.replay import NotRecordable, record
-from optim_lib.rules._arrays import zeros_like
+from optim_lib.rules._arrays import sign, zeros_like
 from optim_lib.rules.base import Rule
 
 SPECIAL = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-30, -1e30]
@@ -122,9 +122,6 @@ def test_the_fused_replay_gives_the_rules_numbers_to_rounding(name, hyperparamet
             state = {**state, **new_state}
             arrays = {k: v for k, v in ours.items() if isinstance(v, np.ndarray)}
             fast = record(rule, ours, arrays, arguments, ours_p.dtype).fast
-            if name == "Lion":  # its sign has no torch equivalent (NaN): replayed with NumPy
-                assert fast is None
-                return
             assert fast is not None and fast.on_torch
             gradient = g.copy()
             for a, b in ((0, 77), (77, n)):
@@ -145,6 +142,27 @@ def test_the_fused_replay_gives_the_rules_numbers_to_rounding(name, hyperparamet
                 assert _same_bits(ours[key], whole[key]), (step, key)
             else:
                 assert np.array_equal(ours[key], whole[key], equal_nan=True), (step, key)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sign_rewritten_for_torch_gives_numpys_sign_exactly(dtype):
+    # torch's sign gives 0 for NaN; the rewrite (fusion._without_sign: scale by a power of
+    # two, clip to the smallest normal number, divide by it, folded into the sum) gives
+    # NumPy's sign, NaN for NaN, on every kind of number: subnormal ones, the smallest and
+    # the largest, infinities and zeros. Nothing else differs (the factor is a power of two
+    # times the rule's), so the numbers are the rule's bit for bit, but for a zero's sign.
+    info = np.finfo(dtype)
+    smallest = np.nextafter(dtype(0), dtype(1))
+    g = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, smallest, -smallest, 3 * smallest, info.tiny,
+                  -info.tiny / 2, info.max, -info.max, 1.0, -2.5, 1e-3], dtype)
+    rule = _toy(lambda p, g, s: (p - 0.75 * sign(g), {"t": s["t"] + 1}))
+    p = np.linspace(-2.0, 2.0, g.size).astype(dtype)
+    direct, _ = rule.update(p.copy(), g, {"t": 0})
+    fast = record(rule, {"t": 0}, {}, {}, p.dtype).fast
+    assert [line.split("(")[0].split(" <- ")[1] for line in fast.lines()] == ["multiply", "clip", "axpy"]
+    fast.replay(p, g, {})
+    assert np.array_equal(p, direct, equal_nan=True) and np.array_equal(np.isnan(p), np.isnan(g))
+    assert _same_bits(p[np.isfinite(p) & (p != 0)], direct[np.isfinite(direct) & (direct != 0)])
 
 
 def _torch_fuses_multiply_and_add():

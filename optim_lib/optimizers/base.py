@@ -33,13 +33,13 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   numbers are the rule's up to rounding (float64 to 1e-12; tests/test_replay.py), the same
   on any slicing. torch's operations use torch's intra-op threads
   (``torch.get_num_threads()``), so the slices run one after another on the calling thread.
-  Where a step cannot be rewritten (another dtype than float32 and float64; Lion, whose
-  ``sign`` torch makes 0 for NaN), and in a child made by ``fork``, where torch's threads
-  do not survive (:data:`_FORKED`), the NumPy recording is replayed, the same numbers as the
-  rule bit for bit; where it cannot be recorded at all, each slice evaluates the rule.
-  Both run on as many threads as torch's
-  intra-op setting (:class:`_SlicePool`: daemon threads made at the first step that needs
-  them, beside the calling thread; NumPy releases the GIL inside its loops); each number is
+  Where a step cannot be rewritten (another dtype than float32 and float64, an operation
+  torch lacks), and in a child made by ``fork``, where torch's threads do not survive
+  (:data:`_FORKED`), the NumPy recording is replayed, the same numbers as the rule bit for
+  bit; where it cannot be recorded at all, each slice evaluates the rule. Both run on as
+  many threads as torch's intra-op setting (:class:`_SlicePool`: daemon threads made at the
+  first step that needs them, beside the calling thread; NumPy releases the GIL inside its
+  loops); each number is
   computed from its own inputs whichever thread takes its slice, so the results are the
   same, bit for bit, as on one thread. Adafactor and Muon look at whole matrices (their
   rules are not elementwise) and always step whole tensors;

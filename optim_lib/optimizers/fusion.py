@@ -15,11 +15,13 @@ is written: the rewrite is mechanical, on the recorded operations.
   dtype (not 0, not below the smallest normal number, not beyond the largest).
 - A sum or difference with such a scaled array is ``add(x, y, alpha=±c)``; with a product
   or quotient of two arrays, ``addcmul`` or ``addcdiv``.
+- ``sign`` (Lion's) is not torch's ``sign``, which makes NaN 0, where NumPy's, and the
+  rule's, keeps it NaN: it is a product by a power of two and a ``clamp`` to plus or minus
+  the smallest normal number, whose division back by that number is folded into the sum
+  that reads it (:func:`_without_sign`); the same numbers exactly, NaN included.
 - Every other operation is torch's own (``add``, ``mul``, ``sqrt``, ``maximum``, ...). A
-  recording with an operation whose torch version differs from NumPy's beyond rounding and
-  the sign of a zero (``sign``, which torch makes 0 for NaN: Lion), that has none here
-  (``power``), or with a number the dtype cannot hold, is not rewritten: the step loop
-  replays it with NumPy, on its slice threads.
+  recording with an operation that has none here (``power``), or with a number the dtype
+  cannot hold, is not rewritten: the step loop replays it with NumPy, on its slice threads.
 
 The numbers are the rule's up to rounding, not bit for bit. A folded factor is one rounding
 where the rule had two; ``add`` with ``alpha`` rounds the product and the sum together (a
@@ -98,8 +100,12 @@ def maximum(x: torch.Tensor, y: Any, *, out: torch.Tensor) -> None:
     torch.maximum(x, y, out=out)
 
 
+def clip(x: torch.Tensor, low: float, high: float, *, out: torch.Tensor) -> None:
+    torch.clamp(x, low, high, out=out)
+
+
 _TORCH = {np.add: add, np.subtract: subtract, np.multiply: multiply, np.true_divide: divide,
-          np.negative: negative, np.absolute: absolute, np.sqrt: sqrt, np.maximum: maximum}
+          np.negative: negative, np.absolute: absolute, np.sqrt: sqrt, np.maximum: maximum, np.clip: clip}
 _COMMUTES = {np.add, np.multiply, np.maximum}
 
 
@@ -114,6 +120,7 @@ def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
     value) renumbered for them, for arrays of ``dtype``; ``None`` if an operation has no
     torch equivalent or a number does not fit the dtype. The functions take torch tensors
     and write into ``out``; the numbers are Python floats (torch rounds them to the dtype)."""
+    ops, finals = _without_sign(ops, inputs, finals, dtype)
     if any(function not in _TORCH for function, _ in ops):
         return None
     info = np.finfo(dtype)
@@ -209,3 +216,31 @@ def _sum(function: Any, a: int, b: int, single: Callable[[Any], Op | None],
         if y != term:
             return axpy, (x, y, (sign * c,))
     return (add if function is np.add else subtract), (a, b)
+
+
+def _without_sign(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
+                  dtype: np.dtype) -> tuple[list[Op], dict[int, int]]:
+    r"""``sign(x)`` (NumPy's: NaN for NaN, where torch's ``sign`` gives 0) rewritten into
+    three operations that give its numbers exactly: :math:`y = 2^{k} x` with :math:`k` one
+    more than the dtype's mantissa bits (so that any number but 0, a subnormal one too, is at
+    least the smallest normal number :math:`\tau` in magnitude, or infinite), :math:`z =
+    \operatorname{clip}(y, -\tau, \tau)` (:math:`\pm\tau`, 0, or NaN: torch's ``clamp``
+    keeps NaN) and :math:`z / \tau`, a product by a power of two (:math:`\pm 1` exactly),
+    which the rewrite folds into the sum that reads it, as any other. The operations and
+    ``finals`` are renumbered for the longer list."""
+    if not any(function is np.sign for function, _ in ops):
+        return list(ops), dict(finals)
+    info = np.finfo(dtype)
+    up, tiny = 2.0 ** (info.nmant + 1), float(info.tiny)
+    new: list[Op] = []
+    number = {i: i for i in range(inputs)}
+    for i, (function, operands) in enumerate(ops):
+        operands = tuple(number[o] if type(o) is int else o for o in operands)
+        if function is np.sign:
+            new.append((np.multiply, (*operands, (up,))))
+            new.append((np.clip, (inputs + len(new) - 1, (-tiny,), (tiny,))))
+            new.append((np.multiply, (inputs + len(new) - 1, (1.0 / tiny,))))
+        else:
+            new.append((function, operands))
+        number[inputs + i] = inputs + len(new) - 1
+    return new, {target: number[source] for target, source in finals.items()}

@@ -33,7 +33,7 @@ arrays it had already written, where the direct evaluation fails before writing 
 The step loop replays not this recording but :attr:`Recording.fast`: the same operations
 rewritten into torch's fused ones (:mod:`.fusion`), fewer passes over each slice, the
 rule's numbers up to rounding; this one, bit for bit, is replayed where that rewrite is not
-made (other dtypes than float32 and float64, Lion's ``sign``).
+made (other dtypes than float32 and float64, an operation torch lacks).
 """
 
 from __future__ import annotations
@@ -213,8 +213,8 @@ class Recording:
             slice, since it never depends on the arrays.
         fast: the same step rewritten into torch's fused operations (:mod:`.fusion`), a
             recording of its own (``None`` for other dtypes than float32 and float64, for
-            a rule with an operation that has no torch equivalent, such as Lion's
-            ``sign``, and for a number the dtype cannot hold): the step loop replays this
+            a rule with an operation that has no torch equivalent here, such as
+            ``power``, and for a number the dtype cannot hold): the step loop replays this
             one, from one thread, with torch's threads.
         on_torch: whether the operations take torch tensors (``fast``'s do).
     """
