@@ -39,10 +39,12 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   bit; where it cannot be recorded at all, each slice evaluates the rule. Both run on as
   many threads as torch's intra-op setting (:class:`_SlicePool`: daemon threads made at the
   first step that needs them, beside the calling thread; NumPy releases the GIL inside its
-  loops); each number is
-  computed from its own inputs whichever thread takes its slice, so the results are the
-  same, bit for bit, as on one thread. Adafactor and Muon look at whole matrices (their
-  rules are not elementwise) and always step whole tensors;
+  loops); each number is computed from its own inputs whichever thread takes its slice, so
+  the results are the same, bit for bit, as on one thread. Adafactor and Muon look at whole
+  matrices (their rules are not elementwise) and always step whole tensors; in a group of
+  more than ``SLICE`` numbers, Muon's rule runs on torch tensors whose sums of matrix
+  products become ``addmm`` (:mod:`.deferred`, :func:`_deferred_step`: the rule's numbers up
+  to rounding), where Adafactor's stays on NumPy;
 - ``fused=True``: the same rule compiled by ``torch.compile`` (:func:`compiled_step`), for
   the elementwise rules. SGD, Adagrad, Adam and AdamW take it as a keyword, as torch's
   classes do; the other elementwise classes, whose torch signatures have no ``fused``,
@@ -72,6 +74,7 @@ import torch
 from torch.autograd.graph import increment_version
 
 from ..rules.base import Rule, State
+from .deferred import Deferred, write
 from .replay import NotRecordable, Recording, record
 
 
@@ -277,15 +280,22 @@ def _step_slice(rule: Rule, p: Any, g: Any, arrays: Mapping[str, Any], old_state
     state (the step count: every slice computes the same) is put in ``plain``."""
     old = {**old_state, **arrays}
     new_p, new_state = rule.update(p, g, old, **arguments)
-    # A new value that is an old array itself (a rule keeping the old parameter in its state)
-    # is copied before anything is written over: written in place, it would change under us.
+    _write_back(p, new_p, [plain], arrays, new_state, old)
+
+
+def _write_back(p: Any, new_p: Any, states: Sequence[State], arrays: Mapping[str, Any], new_state: State,
+                old: State) -> None:
+    """The rule's new values written into the NumPy arrays ``p`` and ``arrays`` (the state
+    entries) in place, and its plain ones into ``states`` (:func:`_write_state`). A new value
+    that is an old array itself (a rule keeping the old parameter in its state) is copied
+    before anything is written over: written in place, it would change under us."""
     inputs = (p, *arrays.values())
     if any(new_p is x for x in inputs[1:]):
         new_p = new_p.copy()
     new_state = {k: v.copy() if any(v is x for x in inputs if x is not old.get(k)) else v
                  for k, v in new_state.items()}
     p[...] = new_p
-    _write_state([plain], arrays, new_state, old)
+    _write_state(states, arrays, new_state, old)
 
 
 def _recorded(rule: Rule, old_state: State, arrays: Mapping[str, Any], arguments: Mapping[str, Any],
@@ -312,6 +322,47 @@ def _replay_or_step(recording: Recording | None, rule: Rule, p: Any, g: Any, arr
         recording.replay(p, g, arrays)
     else:
         _step_slice(rule, p, g, arrays, old_state, arguments, plain)
+
+
+_NOT_DEFERRED: set[str] = set()
+"""Names of the rules that asked :class:`~.deferred.Deferred` for what it lacks: stepped on
+NumPy arrays from then on (see :func:`_deferred_step`)."""
+
+
+def _deferred_step(rule: Rule, p: torch.Tensor, g: torch.Tensor, state: State, arguments: Mapping[str, Any]) -> bool:
+    """A parameter of a rule that is not elementwise (Muon's matrices), in a group of more
+    than :data:`SLICE` numbers, stepped by the rule run on :class:`~.deferred.Deferred`
+    tensors: its sums of matrix products become ``addmm``, on torch's threads, where NumPy
+    would make a new array per operation. The new values are computed before any is
+    written. ``False`` (nothing done) where the rule asks for an operation that type lacks
+    (Adafactor's means and square roots: remembered, so that the next steps go straight to
+    NumPy), for other dtypes than float32 and float64, and in a forked child
+    (:data:`_FORKED`).
+
+    A whole group, not each large matrix, because NumPy's matrix products (OpenBLAS, on
+    threads of its own) and torch's slow each other down when they alternate: Newton–Schulz
+    on a 128 x 576 matrix took 2.1 ms with NumPy and 1.4 ms with torch, each alone, and 4.5
+    and 3.6 ms when the two alternated (1.9 and 1.3 with ``OPENBLAS_NUM_THREADS=1``);
+    Muon's step on ResNet-18's 21 matrices took 540-770 ms with the smaller ones on NumPy
+    and 440-450 ms with all on torch (this project's 2-core machine). A small group keeps
+    NumPy, faster on small matrices alone (a 64 x 64 matrix's step: 0.19 ms, 0.26 ms on
+    torch) and on the sliders' networks."""
+    if _FORKED or rule.name in _NOT_DEFERRED or p.dtype not in (torch.float32, torch.float64):
+        return False
+    tensors = _tensors(state)
+    old = {**state, **{k: Deferred.of(v) for k, v in tensors.items()}}
+    target = p.detach()
+    try:
+        with torch.no_grad():
+            new_p, new_state = rule.update(Deferred.of(target), Deferred.of(g), old, **arguments)
+            new_state = {k: v for k, v in new_state.items() if v is not old[k]}
+    except (AttributeError, TypeError, NotImplementedError):
+        _NOT_DEFERRED.add(rule.name)
+        return False
+    with torch.no_grad():
+        write([(new_p, target), *((v, tensors[k]) for k, v in new_state.items() if k in tensors)])
+    state.update({k: v for k, v in new_state.items() if k not in tensors})
+    return True
 
 
 def _on_torch(recording: Recording | None) -> bool:
@@ -796,6 +847,9 @@ class RuleOptimizer(torch.optim.Optimizer):
                 continue
             if flat is not None and flat.step(rule, arguments):
                 continue
+            # A rule that is not elementwise runs on torch's operations (Deferred) for every
+            # parameter of a group of more than SLICE numbers: see _deferred_step
+            deferred = not rule.elementwise and sum(p.numel() for p in group["params"]) > SLICE
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -825,11 +879,12 @@ class RuleOptimizer(torch.optim.Optimizer):
                         _step_in_slices(rule, views.flat, g_array.reshape(-1), views.flat_arrays, state,
                                         arguments, plain)
                         state.update(plain)
+                    elif deferred and _deferred_step(rule, p, g, state, arguments):
+                        pass
                     else:
                         arrays = {**state, **views.arrays}
                         new_p, new_state = rule.update(views.p, g_array, arrays, **arguments)
-                        views.p[...] = new_p
-                        _write_state([state], views.arrays, new_state, arrays)
+                        _write_back(views.p, new_p, [state], views.arrays, new_state, arrays)
                     # Writes through NumPy bypass autograd's bookkeeping: bump the version, so
                     # a graph that saved ``p`` refuses to backpropagate through stale values,
                     # exactly as after torch.optim's in-place update.

@@ -1,0 +1,208 @@
+"""A rule that is not elementwise, on a group of more than SLICE numbers, runs on Deferred
+tensors (optim_lib/optimizers/deferred.py: its sums of matrix products become torch's
+``addmm``) and gives the rule's numbers: the oracle is the rule itself evaluated on NumPy
+arrays, the way the step loop runs it on a small group (float64 to 1e-12, float32 to
+1e-5). Also: the path is really taken, and only for a large group; a rule that asks
+Deferred for what it lacks (Adafactor) falls back to NumPy and is remembered; every new
+value is computed from the old contents, in place or not; a saved state resumes; and a
+forked child steps on NumPy.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import optim_lib
+from optim_lib.optimizers import base
+from optim_lib.optimizers.base import RuleOptimizer, plain_hyperparameters
+from optim_lib.rules._arrays import transpose, zeros_like
+from optim_lib.rules.base import Rule
+
+LARGE = [(200, 400), (400, 200)]  # 160 000 numbers: a wide and a tall matrix (Muon transposes it)
+
+
+@pytest.fixture(autouse=True)
+def fresh_memory(monkeypatch):
+    """No rule remembered as one Deferred cannot run (base._NOT_DEFERRED), and a count of
+    the steps written by the Deferred path."""
+    monkeypatch.setattr(base, "_NOT_DEFERRED", set())
+    calls = []
+    real = base.write
+
+    def counted(values):
+        calls.append(len(values))
+        return real(values)
+
+    monkeypatch.setattr(base, "write", counted)
+    return calls
+
+
+def _params(shapes, dtype, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(s, generator=generator, dtype=dtype).requires_grad_() for s in shapes]
+
+
+def _gradients(step, shapes, dtype):
+    generator = torch.Generator().manual_seed(100 + step)
+    return [torch.randn(s, generator=generator, dtype=dtype) for s in shapes]
+
+
+def _on_numpy(optimizer, shapes, dtype, steps):
+    """The oracle: the optimizer's rule on each parameter as NumPy arrays, step after step."""
+    group = optimizer.param_groups[0]
+    rule = optimizer.rule_for(group)
+    arguments = rule.arguments(plain_hyperparameters(group))
+    params = [p.detach().numpy().copy() for p in _params(shapes, dtype)]
+    states = [{k: v.numpy().copy() if isinstance(v, torch.Tensor) else v
+               for k, v in rule.initial_state(torch.from_numpy(p), group).items()} for p in params]
+    for step in range(steps):
+        for i, g in enumerate(_gradients(step, shapes, dtype)):
+            params[i], new = rule.update(params[i], g.numpy(), states[i], **arguments)
+            states[i] = {**states[i], **new}
+    return params, states
+
+
+def _steps(optimizer, params, steps, first=0):
+    for step in range(first, first + steps):
+        for p, g in zip(params, _gradients(step, [tuple(p.shape) for p in params], params[0].dtype)):
+            p.grad = g
+        optimizer.step()
+
+
+def _relative(ours, theirs):
+    ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
+    return float(np.max(np.abs(ours - theirs) / np.maximum(1.0, np.abs(theirs))))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("hyperparameters", [
+    {"lr": 0.02},
+    {"lr": 0.05, "weight_decay": 0.0, "nesterov": False, "adjust_lr_fn": "match_rms_adamw", "ns_steps": 3},
+], ids=str)
+def test_muon_on_a_large_group_runs_on_deferred_tensors_with_the_rules_numbers(fresh_memory, hyperparameters,
+                                                                               dtype):
+    params = _params(LARGE, dtype)
+    optimizer = optim_lib.Muon(params, **hyperparameters)
+    _steps(optimizer, params, 3)
+    assert fresh_memory == [2] * 6  # every matrix of every step: the weights and the momentum
+    expected, states = _on_numpy(optimizer, LARGE, dtype, 3)
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-5
+    for p, e, state in zip(params, expected, states):
+        assert _relative(p.detach(), e) <= tolerance
+        assert _relative(optimizer.state[p]["B"], state["B"]) <= tolerance
+
+
+def test_a_small_group_stays_on_numpy_bit_for_bit(fresh_memory):
+    # (the sliders' matrices: NumPy is faster on them; see base._deferred_step)
+    shapes = [(64, 64), (10, 64)]
+    params = _params(shapes, torch.float64)
+    optimizer = optim_lib.Muon(params, lr=0.02)
+    _steps(optimizer, params, 3)
+    assert fresh_memory == []
+    expected, _ = _on_numpy(optimizer, shapes, torch.float64, 3)
+    for p, e in zip(params, expected):
+        assert np.array_equal(p.detach().numpy(), e)
+
+
+def test_a_saved_state_resumes_on_the_deferred_path_as_if_never_stopped():
+    params = _params(LARGE, torch.float32)
+    optimizer = optim_lib.Muon(params, lr=0.02)
+    _steps(optimizer, params, 2)
+    saved = copy.deepcopy(optimizer.state_dict())  # (torch's load_state_dict keeps the same tensors)
+    copies = [p.detach().clone().requires_grad_() for p in params]
+    resumed = optim_lib.Muon(copies, lr=0.02)
+    resumed.load_state_dict(saved)
+    _steps(optimizer, params, 1, first=2)
+    _steps(resumed, copies, 1, first=2)
+    for p, q in zip(params, copies):
+        assert torch.equal(p, q) and torch.equal(optimizer.state[p]["B"], resumed.state[q]["B"])
+
+
+def test_a_rule_that_asks_deferred_for_what_it_lacks_steps_on_numpy_and_is_remembered(fresh_memory):
+    # Adafactor takes means of rows and columns: Deferred has none, so the first step falls
+    # back to NumPy with nothing written, and the next steps go there straight away
+    params = _params(LARGE, torch.float64)
+    optimizer = optim_lib.Adafactor(params, lr=0.01)
+    _steps(optimizer, params, 3)
+    assert base._NOT_DEFERRED == {"Adafactor"} and fresh_memory == []
+    expected, _ = _on_numpy(optimizer, LARGE, torch.float64, 3)
+    for p, e in zip(params, expected):
+        assert np.array_equal(p.detach().numpy(), e)
+
+
+def _toy_update(p, g, state):
+    # a new p with a matrix product that reads p (cannot be computed in p's own memory), a
+    # new "a" that is the old p itself (copied before p is written), a new "b" that "c"
+    # reads (not in place) and a new "c" that nothing else reads (in place)
+    a, b, c = state["a"], state["b"], state["c"]
+    new_p = 0.5 * p + 0.25 * a - 0.01 * ((g @ transpose(g)) @ p)
+    return new_p, {"a": p, "b": 0.9 * b + g, "c": c - 0.5 * b + 2.0 * c, "t": state["t"] + 1}
+
+
+class _Toy(RuleOptimizer):
+    rule = Rule("Toy", init=lambda p: {"a": zeros_like(p) + 1.0, "b": zeros_like(p), "c": zeros_like(p) + 3.0, "t": 0},
+                update=_toy_update, check=lambda group: None, arguments=lambda group: {}, elementwise=False)
+
+    def __init__(self, params):
+        super().__init__(params, {})
+
+
+def test_every_new_value_is_computed_from_the_old_contents_in_place_or_not(fresh_memory):
+    params = _params(LARGE, torch.float64)
+    optimizer = _Toy(params)
+    _steps(optimizer, params, 3)
+    assert fresh_memory == [4] * 6
+    expected, states = _on_numpy(optimizer, LARGE, torch.float64, 3)
+    for p, e, state in zip(params, expected, states):
+        assert _relative(p.detach(), e) <= 1e-12
+        for key in "abc":
+            assert _relative(optimizer.state[p][key], state[key]) <= 1e-12
+        assert optimizer.state[p]["t"] == 3
+
+
+def test_a_forked_child_steps_a_large_group_on_numpy(monkeypatch):
+    # torch's threads do not survive fork (base._FORKED): the child's step must not wait for them
+    import os
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    params = _params(LARGE, torch.float32)
+    optimizer = optim_lib.Muon(params, lr=0.02)
+    _steps(optimizer, params, 2)
+    pid = os.fork()
+    if pid == 0:
+        import signal
+
+        signal.alarm(60)  # a child that hangs is killed, and the test fails
+        code = 1
+        try:  # (NumPy's gradients and checks: torch's own randn would hang here too)
+            rng = np.random.default_rng(2)
+            calls = []
+            base.write = lambda values: calls.append(values)  # the Deferred path must not run
+            for p in params:
+                p.grad = torch.from_numpy(rng.standard_normal(p.shape).astype(np.float32))
+            optimizer.step()
+            finite = all(np.isfinite(p.detach().numpy()).all() for p in params)
+            code = 0 if base._FORKED and not calls and finite else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_on_a_small_group_too_every_new_value_is_computed_from_the_old_contents():
+    # the NumPy path of a rule that is not elementwise: the new "a", the old p itself, is
+    # copied before p is written over
+    shapes = [(6, 4), (3, 5)]
+    params = _params(shapes, torch.float64)
+    optimizer = _Toy(params)
+    _steps(optimizer, params, 3)
+    expected, states = _on_numpy(optimizer, shapes, torch.float64, 3)
+    for p, e, state in zip(params, expected, states):
+        assert np.array_equal(p.detach().numpy(), e)
+        for key in "abc":
+            assert np.array_equal(optimizer.state[p][key].numpy(), state[key])
