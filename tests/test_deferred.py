@@ -128,7 +128,7 @@ def test_a_rule_that_asks_deferred_for_what_it_lacks_steps_on_numpy_and_is_remem
     params = _params(LARGE, torch.float64)
     optimizer = optim_lib.Adafactor(params, lr=0.01)
     _steps(optimizer, params, 3)
-    assert base._NOT_DEFERRED == {"Adafactor"} and fresh_memory == []
+    assert base._NOT_DEFERRED == {optimizer.rule.update} and fresh_memory == []
     expected, _ = _on_numpy(optimizer, LARGE, torch.float64, 3)
     for p, e in zip(params, expected):
         assert np.array_equal(p.detach().numpy(), e)
@@ -206,3 +206,102 @@ def test_on_a_small_group_too_every_new_value_is_computed_from_the_old_contents(
         assert np.array_equal(p.detach().numpy(), e)
         for key in "abc":
             assert np.array_equal(optimizer.state[p][key].numpy(), state[key])
+
+
+def test_each_newton_schulz_iteration_is_a_product_and_two_addmm_as_in_torchs_muon():
+    # torch/optim/_muon.py: gram = X @ X.T; addmm(gram, gram, gram, beta=b, alpha=c);
+    # addmm(X, that, X, beta=a). On Deferred tensors the rule does the same (the last addmm
+    # computed into the weights' own memory), and no other matrix product.
+    from torch.overrides import TorchFunctionMode
+
+    class Count(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.names = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.names.append(getattr(func, "__name__", str(func)))
+            return func(*args, **(kwargs or {}))
+
+    params = _params([(300, 500)], torch.float32)
+    optimizer = optim_lib.Muon(params, lr=0.02, ns_steps=4)
+    params[0].grad = torch.randn(300, 500)
+    with Count() as count:
+        optimizer.step()
+    products = [name for name in count.names if name in ("mm", "matmul", "__matmul__", "addmm", "addmm_", "bmm")]
+    assert products == ["mm", "addmm", "addmm"] * 3 + ["mm", "addmm", "addmm_"]
+
+
+def _optimizer(update, params, init=lambda p: {"s": zeros_like(p) + 7.0, "t": 0}):
+    rule = Rule("Toy", init=init, update=update, check=lambda group: None, arguments=lambda group: {},
+                elementwise=False)
+    cls = type("Toy", (RuleOptimizer,), {"rule": rule, "__init__": lambda self, ps: RuleOptimizer.__init__(self, ps, {})})
+    return cls(params)
+
+
+SQUARE = [(400, 400)]  # 160 000 numbers: a large group of one square matrix
+SMALL = [(8, 8)]
+
+
+@pytest.mark.parametrize("shapes", [SQUARE, SMALL], ids=["large", "small"])
+@pytest.mark.parametrize("update", [
+    lambda p, g, s: ((x := 0.5 * p + 0.5 * g), {"s": x, "t": s["t"] + 1}),  # one value for two targets
+    lambda p, g, s: ((x := 0.5 * p + 0.5 * s["s"] + 0 * g), {"s": x, "t": s["t"] + 1}),  # ... reading both
+    lambda p, g, s: (0.5 * p + 0 * g, {"s": transpose(p), "t": s["t"] + 1}),  # a view of the old p
+], ids=["shared", "shared-reading-both", "transpose"])
+def test_values_that_share_an_object_or_memory_are_written_as_the_rule_computes_them(shapes, update):
+    params = _params(shapes, torch.float64)
+    optimizer = _optimizer(update, params)
+    _steps(optimizer, params, 2)
+    expected, states = _on_numpy(optimizer, shapes, torch.float64, 2)
+    for p, e, state in zip(params, expected, states):
+        assert _relative(p.detach(), e) <= 1e-12
+        assert _relative(optimizer.state[p]["s"], state["s"]) <= 1e-12
+
+
+def test_muon_with_eps_0_on_a_zero_gradient_gives_nan_as_the_rule_does():
+    # the rule divides 0 by max(0, 0): NaN (not a ZeroDivisionError from a reciprocal)
+    params = _params(LARGE, torch.float64)
+    optimizer = optim_lib.Muon(params, lr=0.02, eps=0.0)
+    for p in params:
+        p.grad = torch.zeros_like(p)
+    with np.errstate(all="ignore"):
+        optimizer.step()
+    assert all(torch.isnan(p).all() for p in params)
+
+
+def test_a_weight_decayed_to_zero_keeps_the_rules_nan_for_an_infinite_weight():
+    # 1 - lr * weight_decay = 0: the rule's 0 * inf is NaN, which addmm with beta = 0 would drop
+    params = _params(LARGE, torch.float64)
+    with torch.no_grad():
+        params[0][0, 0] = float("inf")
+    optimizer = optim_lib.Muon(params, lr=0.5, weight_decay=2.0)
+    _steps(optimizer, params, 1)
+    assert torch.isnan(params[0][0, 0]) and torch.isfinite(params[0].flatten()[1:]).all()
+
+
+def test_a_rule_that_compares_arrays_steps_on_numpy(fresh_memory):
+    # Deferred refuses comparisons (TypeError; Python's own == would say False): the step
+    # falls back to NumPy, bit for bit
+    update = lambda p, g, s: (p - 0.1 * ((g == 0.0) * 1.0), {"s": s["s"], "t": s["t"] + 1})  # noqa: E731
+    params = _params(SQUARE, torch.float64)
+    expected = params[0].detach().numpy().copy()
+    optimizer = _optimizer(update, params)
+    g = torch.randn(SQUARE[0], dtype=torch.float64)
+    g[::2] = 0.0
+    params[0].grad = g
+    optimizer.step()
+    assert fresh_memory == [] and base._NOT_DEFERRED == {optimizer.rule.update}
+    expected[::2] -= 0.1
+    assert np.array_equal(params[0].detach().numpy(), expected)
+
+
+def test_a_matrix_product_of_mismatched_shapes_raises_before_anything_is_written():
+    update = lambda p, g, s: (0.5 * p + 0.5 * g, {"s": s["s"] + 1.0 * (g @ g), "t": s["t"] + 1})  # noqa: E731
+    params = _params([(400, 800)], torch.float64)
+    optimizer = _optimizer(update, params)
+    before = params[0].detach().clone()
+    params[0].grad = torch.ones(400, 800, dtype=torch.float64)
+    with pytest.raises(ValueError, match="shapes"):
+        optimizer.step()
+    assert torch.equal(params[0].detach(), before)

@@ -74,7 +74,7 @@ import torch
 from torch.autograd.graph import increment_version
 
 from ..rules.base import Rule, State
-from .deferred import Deferred, write
+from .deferred import Deferred, evaluate, write
 from .replay import NotRecordable, Recording, record
 
 
@@ -287,13 +287,17 @@ def _write_back(p: Any, new_p: Any, states: Sequence[State], arrays: Mapping[str
                 old: State) -> None:
     """The rule's new values written into the NumPy arrays ``p`` and ``arrays`` (the state
     entries) in place, and its plain ones into ``states`` (:func:`_write_state`). A new value
-    that is an old array itself (a rule keeping the old parameter in its state) is copied
-    before anything is written over: written in place, it would change under us."""
+    that is an old array itself or a view of one (a rule keeping the old parameter, or its
+    transpose, in its state) is copied before anything is written over: written in place,
+    it would change under us."""
     inputs = (p, *arrays.values())
-    if any(new_p is x for x in inputs[1:]):
+
+    def aliased(value: Any, own: Any) -> bool:  # shares memory with an input other than its own
+        return isinstance(value, np.ndarray) and any(x is not own and np.may_share_memory(value, x) for x in inputs)
+
+    if aliased(new_p, p):
         new_p = new_p.copy()
-    new_state = {k: v.copy() if any(v is x for x in inputs if x is not old.get(k)) else v
-                 for k, v in new_state.items()}
+    new_state = {k: v.copy() if aliased(v, arrays.get(k)) else v for k, v in new_state.items()}
     p[...] = new_p
     _write_state(states, arrays, new_state, old)
 
@@ -324,17 +328,18 @@ def _replay_or_step(recording: Recording | None, rule: Rule, p: Any, g: Any, arr
         _step_slice(rule, p, g, arrays, old_state, arguments, plain)
 
 
-_NOT_DEFERRED: set[str] = set()
-"""Names of the rules that asked :class:`~.deferred.Deferred` for what it lacks: stepped on
-NumPy arrays from then on (see :func:`_deferred_step`)."""
+_NOT_DEFERRED: set[Callable[..., Any]] = set()
+"""The update functions of the rules that asked :class:`~.deferred.Deferred` for what it
+lacks: stepped on NumPy arrays from then on, in this process (see :func:`_deferred_step`)."""
 
 
 def _deferred_step(rule: Rule, p: torch.Tensor, g: torch.Tensor, state: State, arguments: Mapping[str, Any]) -> bool:
     """A parameter of a rule that is not elementwise (Muon's matrices), in a group of more
     than :data:`SLICE` numbers, stepped by the rule run on :class:`~.deferred.Deferred`
     tensors: its sums of matrix products become ``addmm``, on torch's threads, where NumPy
-    would make a new array per operation. The new values are computed before any is
-    written. ``False`` (nothing done) where the rule asks for an operation that type lacks
+    would make a new array per operation. The new values are computed from the old ones
+    (:func:`~.deferred.write`). ``False`` (nothing done) where the rule asks for an
+    operation that type lacks
     (Adafactor's means and square roots: remembered, so that the next steps go straight to
     NumPy), for other dtypes than float32 and float64, and in a forked child
     (:data:`_FORKED`).
@@ -347,7 +352,7 @@ def _deferred_step(rule: Rule, p: torch.Tensor, g: torch.Tensor, state: State, a
     and 440-450 ms with all on torch (this project's 2-core machine). A small group keeps
     NumPy, faster on small matrices alone (a 64 x 64 matrix's step: 0.19 ms, 0.26 ms on
     torch) and on the sliders' networks."""
-    if _FORKED or rule.name in _NOT_DEFERRED or p.dtype not in (torch.float32, torch.float64):
+    if _FORKED or rule.update in _NOT_DEFERRED or p.dtype not in (torch.float32, torch.float64):
         return False
     tensors = _tensors(state)
     old = {**state, **{k: Deferred.of(v) for k, v in tensors.items()}}
@@ -357,11 +362,11 @@ def _deferred_step(rule: Rule, p: torch.Tensor, g: torch.Tensor, state: State, a
             new_p, new_state = rule.update(Deferred.of(target), Deferred.of(g), old, **arguments)
             new_state = {k: v for k, v in new_state.items() if v is not old[k]}
     except (AttributeError, TypeError, NotImplementedError):
-        _NOT_DEFERRED.add(rule.name)
+        _NOT_DEFERRED.add(rule.update)
         return False
     with torch.no_grad():
         write([(new_p, target), *((v, tensors[k]) for k, v in new_state.items() if k in tensors)])
-    state.update({k: v for k, v in new_state.items() if k not in tensors})
+    state.update({k: evaluate(v) for k, v in new_state.items() if k not in tensors})
     return True
 
 

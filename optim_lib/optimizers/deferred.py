@@ -33,9 +33,10 @@ __all__ = ["Deferred", "evaluate", "write"]
 
 
 class _Product:
-    """The matrix product ``a @ b``, computed at most once: where a sum reads it first, the
-    sum's ``addmm`` computes it; where it is read alone first, it is kept, and the sums that
-    read it afterwards take it as a tensor."""
+    """The matrix product ``a @ b``. Where it is read alone first, it is computed and kept,
+    and the sums that read it afterwards take it as a tensor; where a sum reads it first, the
+    sum's ``addmm`` computes it (so two sums that both read it before it is read alone
+    compute it twice: Muon's rule has none)."""
 
     __slots__ = ("a", "b", "value")
 
@@ -113,8 +114,11 @@ class Deferred:
     __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> Deferred:
-        if _is_number(other):
-            return self * (1.0 / float(other))
+        if _is_number(other) and other != 0:
+            reciprocal = 1.0 / float(other)
+            info = torch.finfo(self.dtype)
+            if info.tiny <= abs(reciprocal) <= info.max:  # (else divided, as the rule does: 0, inf, NaN)
+                return self * reciprocal
         return Deferred.of(self.value() / _tensor(other))
 
     def __neg__(self) -> Deferred:
@@ -137,10 +141,19 @@ class Deferred:
         return Deferred.of(other - self.value())
 
     def __matmul__(self, other: Deferred) -> Deferred:
-        return Deferred([(1.0, _Product(self.value(), _tensor(other)))])
+        a, b = self.value(), _tensor(other)
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:  # before anything is written
+            raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match")
+        return Deferred([(1.0, _Product(a, b))])
 
     def __bool__(self) -> bool:
         raise TypeError("a Deferred array has no truth value")
+
+    def _compare(self, other: Any) -> Any:
+        raise TypeError("Deferred arrays are not compared (the step runs on NumPy instead)")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _compare
+    __hash__ = None  # type: ignore[assignment]
 
     def value(self) -> torch.Tensor:
         """The combination computed (kept: it is computed once)."""
@@ -178,12 +191,17 @@ def _combine(terms: list[Term], into: torch.Tensor | None = None) -> torch.Tenso
     if into is not None:
         index = next(i for i, (_, t) in enumerate(tensors) if t is into)
         tensors.insert(0, tensors.pop(index))
-    if products and tensors:
+    # (addmm ignores its input where beta is 0, NaN and infinities too, where the rule's
+    # 0 * x keeps them NaN: such a term is multiplied, or added with alpha 0)
+    if products and tensors and tensors[0][0] != 0.0:
         (c0, t0), (c1, product) = tensors.pop(0), products.pop(0)
         if into is not None:
             out = into.addmm_(product.a, product.b, beta=c0, alpha=c1)
         else:
             out = torch.addmm(t0, product.a, product.b, beta=c0, alpha=c1)
+    elif products and into is not None:
+        c0, _ = tensors.pop(0)
+        out = into.mul_(c0)
     elif products:
         c1, product = products.pop(0)
         out = torch.mm(product.a, product.b)
@@ -225,19 +243,20 @@ def write(values: list[tuple[Any, torch.Tensor]]) -> None:
     """Each ``(value, target)``: the value (a :class:`Deferred`, a tensor) written into the
     tensor ``target``, all of them computed from the targets' old contents. A value that
     is a sum with its own target as a term (:math:`\\beta B + (1-\\beta) g` into
-    :math:`B`) is computed in place, no copy, where nothing else it or another value reads
-    is that target's memory; the others are computed first, then copied (a copy of a
-    target's old memory is made before any target is written)."""
-    pending = [(x, target) for x, target in values if isinstance(x, Deferred) and x._value is None]
-    in_place = [(x, target) for x, target in pending
-                if any(t is target for _, t in x.terms) and not _reads(x, target, but_itself=True)
-                and not any(_reads(y, target) for y, _ in pending if y is not x)]
-    chosen = {id(x) for x, _ in in_place}
-    fresh = [(evaluate(x), target) for x, target in values if id(x) not in chosen]
+    :math:`B`), given for that target only, is computed in place, no copy, where nothing
+    else it or another value reads is that target's memory; the others are computed first,
+    then copied (a copy of a target's old memory is made before any target is written)."""
+    pending = [(i, x, target) for i, (x, target) in enumerate(values) if isinstance(x, Deferred) and x._value is None]
+    once = [sum(x is y for y, _ in values) == 1 for x, _ in values]
+    in_place = [(i, x, target) for i, x, target in pending
+                if once[i] and any(t is target for _, t in x.terms) and not _reads(x, target, but_itself=True)
+                and not any(_reads(y, target) for j, y, _ in pending if j != i)]
+    chosen = {i for i, _, _ in in_place}
+    fresh = [(evaluate(x), target) for i, (x, target) in enumerate(values) if i not in chosen]
     targets = {_memory(target) for _, target in values}
     fresh = [(v.clone() if isinstance(v, torch.Tensor) and v is not target and _memory(v) in targets else v, target)
              for v, target in fresh]
-    for x, target in in_place:
+    for _, x, target in in_place:
         x._value = _combine(x.terms, into=target)
         x.terms = [(1.0, x._value)]
     for value, target in fresh:

@@ -120,7 +120,7 @@ def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
     value) renumbered for them, for arrays of ``dtype``; ``None`` if an operation has no
     torch equivalent or a number does not fit the dtype. The functions take torch tensors
     and write into ``out``; the numbers are Python floats (torch rounds them to the dtype)."""
-    ops, finals = _without_sign(ops, inputs, finals, dtype)
+    ops, finals, exact = _without_sign(ops, inputs, finals, dtype)
     if any(function not in _TORCH for function, _ in ops):
         return None
     info = np.finfo(dtype)
@@ -172,7 +172,7 @@ def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
     rewritten: list[tuple[Any, tuple[Any, ...], int]] = []
     for i, (function, operands) in enumerate(ops):
         symbol = inputs + i
-        if function in (np.add, np.subtract) and all(type(o) is int for o in operands):
+        if function in (np.add, np.subtract) and all(type(o) is int for o in operands) and symbol not in exact:
             rewritten.append((*_sum(function, *operands, single, scaled, normal), symbol))
             continue
         if len(operands) == 2 and type(operands[0]) is tuple and function in _COMMUTES:
@@ -219,7 +219,7 @@ def _sum(function: Any, a: int, b: int, single: Callable[[Any], Op | None],
 
 
 def _without_sign(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
-                  dtype: np.dtype) -> tuple[list[Op], dict[int, int]]:
+                  dtype: np.dtype) -> tuple[list[Op], dict[int, int], set[int]]:
     r"""``sign(x)`` (NumPy's: NaN for NaN, where torch's ``sign`` gives 0) rewritten into
     three operations that give its numbers exactly: :math:`y = 2^{k} x` with :math:`k` one
     more than the dtype's mantissa bits (so that any number but 0, a subnormal one too, is at
@@ -227,9 +227,13 @@ def _without_sign(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
     \operatorname{clip}(y, -\tau, \tau)` (:math:`\pm\tau`, 0, or NaN: torch's ``clamp``
     keeps NaN) and :math:`z / \tau`, a product by a power of two (:math:`\pm 1` exactly),
     which the rewrite folds into the sum that reads it, as any other. The operations and
-    ``finals`` are renumbered for the longer list."""
+    ``finals`` are renumbered for the longer list; the third value is the set of the symbols
+    that ``sign`` reads, directly or through other operations, which are not rewritten
+    (computed as the rule computes them): where the rule's operand of ``sign`` is exactly
+    0, a sum rounded once instead of twice (Lion's :math:`\beta_1 m + (1-\beta_1) g`) may
+    not be, and the step would move by the learning rate where the rule's does not move."""
     if not any(function is np.sign for function, _ in ops):
-        return list(ops), dict(finals)
+        return list(ops), dict(finals), set()
     info = np.finfo(dtype)
     up, tiny = 2.0 ** (info.nmant + 1), float(info.tiny)
     new: list[Op] = []
@@ -243,4 +247,9 @@ def _without_sign(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
         else:
             new.append((function, operands))
         number[inputs + i] = inputs + len(new) - 1
-    return new, {target: number[source] for target, source in finals.items()}
+    # what the signs read, back to the inputs
+    exact = {number[o] for function, operands in ops if function is np.sign for o in operands if type(o) is int}
+    for i in range(len(new) - 1, -1, -1):
+        if inputs + i in exact:
+            exact.update(o for o in new[i][1] if type(o) is int and o >= inputs)
+    return new, {target: number[source] for target, source in finals.items()}, exact
