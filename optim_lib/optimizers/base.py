@@ -339,15 +339,15 @@ def _deferred_step(rule: Rule, p: torch.Tensor, g: torch.Tensor, state: State, a
     tensors: its sums of matrix products become ``addmm``, on torch's threads, where NumPy
     would make a new array per operation. The new values are computed from the old ones
     (:func:`~.deferred.write`). ``False`` (nothing done) where the rule asks for an
-    operation that type lacks
-    (Adafactor's means and square roots: remembered, so that the next steps go straight to
-    NumPy), for other dtypes than float32 and float64, and in a forked child
-    (:data:`_FORKED`).
+    operation that type lacks (Adafactor's means and square roots, a comparison: remembered,
+    so that the next steps go straight to NumPy), for other dtypes than float32 and
+    float64, and in a forked child (:data:`_FORKED`).
 
     A whole group, not each large matrix, because NumPy's matrix products (OpenBLAS, on
     threads of its own) and torch's slow each other down when they alternate: Newton–Schulz
     on a 128 x 576 matrix took 2.1 ms with NumPy and 1.4 ms with torch, each alone, and 4.5
-    and 3.6 ms when the two alternated (1.9 and 1.3 with ``OPENBLAS_NUM_THREADS=1``);
+    and 3.6 ms when the two alternated (alternating with ``OPENBLAS_NUM_THREADS=1``: 1.9
+    and 1.3 ms);
     Muon's step on ResNet-18's 21 matrices took 540-770 ms with the smaller ones on NumPy
     and 440-450 ms with all on torch (this project's 2-core machine). A small group keeps
     NumPy, faster on small matrices alone (a 64 x 64 matrix's step: 0.19 ms, 0.26 ms on

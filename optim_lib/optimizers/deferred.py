@@ -17,10 +17,12 @@ step, a new value that is a sum with the array it replaces as a term (the moment
 in place in that array (:func:`write`).
 
 On Newton–Schulz for a 512 x 4608 matrix this took 92 ms, torch's own iteration in float32
-90-93 ms and the rule on plain tensors 101-113 ms (this project's 2-core machine). The
+90-96 ms and the rule on plain tensors 101-113 ms (this project's 2-core machine). The
 numbers are the rule's up to rounding: a sum is rounded in another order, a division by a
 number is a product by its reciprocal, and the matrix products are torch's, not NumPy's
-(tests/test_fast_paths.py compares Muon on large matrices with the rule on NumPy arrays).
+(tests/test_deferred.py compares Muon on large matrices with the rule on NumPy arrays).
+What the type does not have (a mean, a square root, a comparison) raises
+``AttributeError`` or ``TypeError``, and the step loop runs the rule on NumPy instead.
 """
 
 from __future__ import annotations
