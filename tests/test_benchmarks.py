@@ -84,3 +84,21 @@ def test_scale_benchmark_quick_prints_every_optimizer_path_and_the_bandwidth():
     assert result.stdout.count("torch fused") == 4  # Adam, AdamW, SGD, Adagrad: torch's fused kernels
     assert result.stdout.count("(not elementwise: whole-tensor path") == 2  # Adafactor, Muon
     assert "all targets met" in result.stdout or "target(s) missed" in result.stdout
+
+
+def test_scale_benchmark_over_processes_prints_each_median_and_range_and_a_verdict():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_scale.py", "--quick", "--processes", "2", "--only", "Adam", "Lion"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    assert "process 1 of 2" in result.stdout and "process 2 of 2" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("Adam ", "Lion "))]
+    assert [row[:2] for row in rows] == [["Adam", "default"], ["Lion", "default"]], result.stdout
+    for row in rows:
+        median, low, high = map(float, row[2:5])
+        assert low <= median <= high and row[5] in ("PASS", "MISS")
+    assert "(medians)" in result.stdout.splitlines()[-1]
+    bad = subprocess.run([sys.executable, "benchmarks/bench_scale.py", "--processes", "0"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--processes must be at least 1; got 0" in bad.stderr
