@@ -11,6 +11,8 @@ buffers are kept between steps.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -250,16 +252,20 @@ def test_numbers_that_torchs_operations_take_as_tensors_are_rounded_as_numpy_rou
 
 
 def test_the_fused_recording_does_torchs_operations_in_fewer_passes():
-    # Adam: fourteen NumPy operations become eight, as torch's for-loop does it (its seven
-    # use lerp_ for m, which sends an infinite m to NaN where the rule keeps it infinite).
+    # Adam: fourteen NumPy operations become seven, as many as torch's for-loop does (which
+    # uses lerp_ for m, one operation where the rewrite has two: lerp sends an infinite m to
+    # NaN where the rule keeps it infinite, and has a division and a square root where the
+    # rewrite has one root: sqrt(v / c) + eps is (sqrt(v) + eps sqrt(c)) / sqrt(c), the last
+    # division folded into addcdiv's factor)
     rule, _, arguments = _rule_and_arguments("Adam", {"lr": 1e-3})
     arrays = {"m": np.zeros(3, np.float32), "v": np.zeros(3, np.float32)}
     recording = record(rule, {"t": 9}, arrays, arguments, np.dtype(np.float32))
     lines = recording.fast.lines()
-    assert len(recording.lines()) == 14 and len(lines) == 8
+    assert len(recording.lines()) == 14 and len(lines) == 7
     assert lines[1].startswith("m <- axpy(s0, g, ") and lines[3].startswith("v <- addcmul(s0, g, g, ")
-    bias1 = 1 - 0.9**10
-    assert lines[-1] == f"p <- addcdiv(p, m, s0, {-1e-3 / bias1!r})"
+    bias1, root2 = 1 - 0.9**10, math.sqrt(1 - 0.999**10)
+    assert lines[4:] == ["s0 <- sqrt(v)", f"s0 <- add(s0, {1e-8 * root2!r})",
+                         f"p <- addcdiv(p, m, s0, {-1e-3 / bias1 * root2!r})"]
     # SGD with momentum: two operations, each one pass (v <- g + 0.9 v; p <- p - lr v)
     rule, _, arguments = _rule_and_arguments("SGD", {"lr": 0.1, "momentum": 0.9})
     lines = record(rule, {"t": 4}, {"v": np.zeros(3)}, arguments, np.dtype(np.float64)).fast.lines()
@@ -392,3 +398,33 @@ def test_lions_sign_is_never_written_over_its_operand():
     assert len(signs) == 1
     target, operand = signs[0].split(" <- sign(")
     assert target != operand.rstrip(")")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_root_of_a_quotient_read_only_as_a_divisor_is_rewritten_and_else_left(dtype):
+    # sqrt(a / c) + eps read only as addcdiv's divisor: (sqrt(a) + eps sqrt(c)) / sqrt(c), the
+    # division by sqrt(c) in addcdiv's factor (fusion._root_of_quotient); kept in the state,
+    # or with c <= 0, the rule's own operations
+    from optim_lib.rules._arrays import sqrt as root
+
+    def names(rule):
+        fast = record(rule, {"t": 0}, arrays, {}, np.dtype(dtype)).fast
+        return [line.split(" <- ")[1].split("(")[0] for line in fast.lines()], fast
+
+    init = lambda p: {"t": 0, "a": zeros_like(p), "d": zeros_like(p)}  # noqa: E731
+    rewritten = _toy(lambda p, g, s: (p - 0.1 * g / (root(s["a"] / 0.3) + 1e-3), {"t": s["t"] + 1}), init)
+    kept = _toy(lambda p, g, s: ((p - 0.1 * g / (d := root(s["a"] / 0.3) + 1e-3)), {"t": s["t"] + 1, "d": d}), init)
+    negative = _toy(lambda p, g, s: (p - 0.1 * g / (root(s["a"] / -0.3) + 1e-3), {"t": s["t"] + 1}), init)
+    rng = np.random.default_rng(5)
+    a = np.abs(rng.standard_normal(50)).astype(dtype)
+    a[:3] = [0.0, np.inf, np.nan]
+    for rule, expected in ((rewritten, ["sqrt", "add", "addcdiv"]), (kept, ["divide", "sqrt", "add", "addcdiv"]),
+                           (negative, ["divide", "sqrt", "add", "addcdiv"])):
+        arrays = {"a": a.copy(), "d": np.zeros_like(a)}
+        g, p = rng.standard_normal(50).astype(dtype), rng.standard_normal(50).astype(dtype)
+        with np.errstate(all="ignore"):
+            direct_p, direct = rule.update(p.copy(), g, {"t": 0, **{k: v.copy() for k, v in arrays.items()}})
+            ops, fast = names(rule)
+            assert ops == expected
+            fast.replay(p, g, arrays)
+        assert _close(p, direct_p, dtype) and _close(arrays["d"], direct.get("d", np.zeros_like(a)), dtype)

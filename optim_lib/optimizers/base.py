@@ -25,7 +25,7 @@ Three paths, one rule (each tested to give the rule's numbers: tests/test_fast_p
   than torch.optim's for-loop and foreach steps to about their speed:
   benchmarks/bench_scale.py measures every optimizer). The rule is recorded once per
   step (:mod:`.replay`), the recording rewritten into torch's fused operations
-  (:mod:`.fusion`: Adam's fourteen NumPy operations become eight, ``addcmul`` and
+  (:mod:`.fusion`: Adam's fourteen NumPy operations become seven, ``addcmul`` and
   ``addcdiv`` among them, as torch.optim's for-loop does it) and replayed on every slice,
   the results written straight into the parameter's and the state's memory and a few
   scratch buffers kept between steps: no new arrays, and no copies but where the rule

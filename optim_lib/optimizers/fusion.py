@@ -15,10 +15,15 @@ is written: the rewrite is mechanical, on the recorded operations.
   dtype (not 0, not below the smallest normal number, not beyond the largest).
 - A sum or difference with such a scaled array is ``add(x, y, alpha=±c)``; with a product
   or quotient of two arrays, ``addcmul`` or ``addcdiv``.
+- Adam's denominator :math:`\sqrt{v / c} + \epsilon`, read only as the divisor of
+  ``addcdiv``, is :math:`(\sqrt{v} + \epsilon\sqrt{c}) / \sqrt{c}`, the division by
+  :math:`\sqrt{c}` folded into ``addcdiv``'s factor (:func:`_root_of_quotient`): a square
+  root and a sum where the rule has a division too.
 - ``sign`` (Lion's) is not torch's ``sign``, which makes NaN 0, where NumPy's, and the
   rule's, keeps it NaN: it is a product by a power of two and a ``clamp`` to plus or minus
   the smallest normal number, whose division back by that number is folded into the sum
-  that reads it (:func:`_without_sign`); the same numbers exactly, NaN included.
+  that reads it (:func:`_without_sign`); the same numbers exactly, NaN included (what
+  ``sign`` reads is left as the rule computes it: see there).
 - Every other operation is torch's own (``add``, ``mul``, ``sqrt``, ``maximum``, ...). A
   recording with an operation that has none here (``power``), or with a number the dtype
   cannot hold, is not rewritten: the step loop replays it with NumPy, on its slice threads.
@@ -182,18 +187,67 @@ def fuse(ops: Sequence[Op], inputs: int, finals: Mapping[int, int],
             # as NumPy does (torch's maximum takes no number)
             operands = tuple((torch.tensor(o[0], dtype=torch.float64),) if type(o) is tuple else o for o in operands)
         rewritten.append((_TORCH[function], operands, symbol))
-    # Only what the new values need, renumbered (the absorbed intermediates are gone).
+    # Only what the new values need (the absorbed intermediates are gone), renumbered.
     needed = set(finals.values())
     for function, operands, symbol in reversed(rewritten):
         if symbol in needed:
             needed.update(o for o in operands if type(o) is int)
+    kept = _root_of_quotient([op for op in rewritten if op[2] in needed], set(finals.values()), normal)
     number = {i: i for i in range(inputs)}
     out: list[Op] = []
-    for function, operands, symbol in rewritten:
-        if symbol in needed:
-            out.append((function, tuple(number[o] if type(o) is int else o for o in operands)))
-            number[symbol] = inputs + len(out) - 1
+    for function, operands, symbol in kept:
+        out.append((function, tuple(number[o] if type(o) is int else o for o in operands)))
+        number[symbol] = inputs + len(out) - 1
     return out, {target: number[source] for target, source in finals.items()}
+
+
+def _root_of_quotient(ops: list[tuple[Any, tuple[Any, ...], int]], finals: set[int],
+                      normal: Callable[[float], bool]) -> list[tuple[Any, tuple[Any, ...], int]]:
+    r"""Adam's denominator :math:`\sqrt{v / c} + \epsilon` (``c`` the bias correction
+    :math:`1 - \beta_2^t`), read only as the divisor of ``addcdiv`` operations, rewritten as
+    :math:`(\sqrt{v} + \epsilon\sqrt{c}) / \sqrt{c}`, the last division folded into their
+    factors: three passes over the slice become two. ``ops`` are ``(function, operands,
+    symbol)``; the quotient, the root and the sum must each be read once (the sum by the
+    ``addcdiv`` operations only, as their divisor) and be no new value (``finals``), and the
+    new numbers normal ones of the dtype."""
+    where = {symbol: i for i, (_, _, symbol) in enumerate(ops)}
+    readers: dict[int, list[tuple[int, int]]] = {}
+    for i, (_, operands, _) in enumerate(ops):
+        for position, o in enumerate(operands):
+            if type(o) is int:
+                readers.setdefault(o, []).append((i, position))
+
+    def only_reader(symbol: int) -> tuple[int, int] | None:
+        found = readers.get(symbol, [])
+        return found[0] if len(found) == 1 and symbol not in finals else None
+
+    ops = list(ops)
+    dropped: set[int] = set()
+    for i, (function, operands, root) in enumerate(ops):
+        quotient = operands[0] if function is sqrt else None
+        if type(quotient) is not int or quotient not in where or only_reader(quotient) is None:
+            continue
+        divided, dividing, _ = ops[where[quotient]]
+        if divided is not divide or type(dividing[0]) is not int or type(dividing[1]) is not tuple:
+            continue
+        (v, (c,)), reader = dividing, only_reader(root)
+        if not c > 0 or reader is None or ops[reader[0]][0] is not add or type(ops[reader[0]][1][1]) is not tuple:
+            continue
+        _, (_, (eps,)), total = ops[reader[0]]
+        divisions = readers.get(total, [])
+        if total in finals or not divisions or not all(
+                ops[j][0] is addcdiv and position == 2 and total not in ops[j][1][:2] for j, position in divisions):
+            continue
+        scale = math.sqrt(c)
+        factors = [ops[j][1][3][0] * scale for j, _ in divisions]
+        if not (normal(eps * scale) and all(normal(k) for k in factors)):
+            continue
+        ops[i] = (sqrt, (v,), root)
+        ops[reader[0]] = (add, (root, (eps * scale,)), total)
+        for (j, _), k in zip(divisions, factors):
+            ops[j] = (addcdiv, (*ops[j][1][:3], (k,)), ops[j][2])
+        dropped.add(where[quotient])
+    return [op for i, op in enumerate(ops) if i not in dropped]
 
 
 def _sum(function: Any, a: int, b: int, single: Callable[[Any], Op | None],
