@@ -134,6 +134,13 @@ def test_a_rule_that_asks_deferred_for_what_it_lacks_steps_on_numpy_and_is_remem
         assert np.array_equal(p.detach().numpy(), e)
 
 
+def _optimizer(update, params, init=lambda p: {"s": zeros_like(p) + 7.0, "t": 0}):
+    rule = Rule("Toy", init=init, update=update, check=lambda group: None, arguments=lambda group: {},
+                elementwise=False)
+    cls = type("Toy", (RuleOptimizer,), {"rule": rule, "__init__": lambda self, ps: RuleOptimizer.__init__(self, ps, {})})
+    return cls(params)
+
+
 def _toy_update(p, g, state):
     # a new p with a matrix product that reads p (cannot be computed in p's own memory), a
     # new "a" that is the old p itself (copied before p is written), a new "b" that "c"
@@ -143,17 +150,14 @@ def _toy_update(p, g, state):
     return new_p, {"a": p, "b": 0.9 * b + g, "c": c - 0.5 * b + 2.0 * c, "t": state["t"] + 1}
 
 
-class _Toy(RuleOptimizer):
-    rule = Rule("Toy", init=lambda p: {"a": zeros_like(p) + 1.0, "b": zeros_like(p), "c": zeros_like(p) + 3.0, "t": 0},
-                update=_toy_update, check=lambda group: None, arguments=lambda group: {}, elementwise=False)
-
-    def __init__(self, params):
-        super().__init__(params, {})
+def _toy(params):
+    init = lambda p: {"a": zeros_like(p) + 1.0, "b": zeros_like(p), "c": zeros_like(p) + 3.0, "t": 0}  # noqa: E731
+    return _optimizer(_toy_update, params, init)
 
 
 def test_every_new_value_is_computed_from_the_old_contents_in_place_or_not(fresh_memory):
     params = _params(LARGE, torch.float64)
-    optimizer = _Toy(params)
+    optimizer = _toy(params)
     _steps(optimizer, params, 3)
     assert fresh_memory == [4] * 6
     expected, states = _on_numpy(optimizer, LARGE, torch.float64, 3)
@@ -199,7 +203,7 @@ def test_on_a_small_group_too_every_new_value_is_computed_from_the_old_contents(
     # copied before p is written over
     shapes = [(6, 4), (3, 5)]
     params = _params(shapes, torch.float64)
-    optimizer = _Toy(params)
+    optimizer = _toy(params)
     _steps(optimizer, params, 3)
     expected, states = _on_numpy(optimizer, shapes, torch.float64, 3)
     for p, e, state in zip(params, expected, states):
@@ -230,13 +234,6 @@ def test_each_newton_schulz_iteration_is_a_product_and_two_addmm_as_in_torchs_mu
         optimizer.step()
     products = [name for name in count.names if name in ("mm", "matmul", "__matmul__", "addmm", "addmm_", "bmm")]
     assert products == ["mm", "addmm", "addmm"] * 3 + ["mm", "addmm", "addmm_"]
-
-
-def _optimizer(update, params, init=lambda p: {"s": zeros_like(p) + 7.0, "t": 0}):
-    rule = Rule("Toy", init=init, update=update, check=lambda group: None, arguments=lambda group: {},
-                elementwise=False)
-    cls = type("Toy", (RuleOptimizer,), {"rule": rule, "__init__": lambda self, ps: RuleOptimizer.__init__(self, ps, {})})
-    return cls(params)
 
 
 SQUARE = [(400, 400)]  # 160 000 numbers: a large group of one square matrix

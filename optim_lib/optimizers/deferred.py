@@ -62,14 +62,6 @@ class _Library:
         def norm(x: Deferred) -> float:
             return float(torch.linalg.vector_norm(x.value()))
 
-    @staticmethod
-    def zeros_like(x: Deferred) -> Deferred:
-        return Deferred.of(torch.zeros_like(x.value()))
-
-    @staticmethod
-    def finfo(dtype: Any) -> Any:
-        return torch.finfo(dtype)
-
 
 class Deferred:
     """:math:`\\sum_i c_i T_i`, each :math:`T_i` a tensor or a product of two matrices,
@@ -98,10 +90,6 @@ class Deferred:
     def dtype(self) -> torch.dtype:
         t = self.terms[0][1]
         return t.a.dtype if type(t) is _Product else t.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
 
     @property
     def T(self) -> Deferred:  # noqa: N802 - NumPy's and torch's name
